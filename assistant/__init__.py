@@ -1,0 +1,1 @@
+"""Twente strategy assistant: corpus -> ingest -> store -> retrieve -> answer -> API/UI."""

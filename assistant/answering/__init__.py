@@ -1,0 +1,1 @@
+"""Answering: passages -> grounded Answer, with extractive or language-model backends."""

