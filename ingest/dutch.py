@@ -76,13 +76,23 @@ class Analyzer:
                     return (h, tail)
         return ()
 
-    def tokens(self, text: str) -> list[str]:
+    def tokens(self, text: str, join_pairs: bool = False) -> list[str]:
+        """Stemmed content tokens, plus the parts of compounds found in the vocabulary.
+
+        join_pairs (for queries): two adjacent words that the corpus writes as one compound
+        also count as that compound ("impact portfolios" -> impactportfolio).
+        """
         out: list[str] = []
-        for w in words(text):
-            if w in STOPWORDS or len(w) < 2:
-                continue
+        content = [w for w in words(text) if w not in STOPWORDS and len(w) >= 2]
+        for w in content:
             out.append(self._stem(w))
             for part in self._split(w):
                 if part not in STOPWORDS:
                     out.append(self._stem(part))
+        if join_pairs and self.vocabulary:
+            for a, b in zip(content, content[1:]):
+                for joined in (a + b, (a + b)[:-1], (a + b)[:-2]):
+                    if len(joined) >= 2 * self.min_part and joined in self.vocabulary:
+                        out.append(self._stem(joined))
+                        break
         return out

@@ -118,6 +118,20 @@ def writer_lock(data_dir: Path, wait: bool = True):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def instance_id(data_dir: Path) -> str:
+    """A random id per data dir, in every collection name: data dirs sharing one Chroma server
+    never see (or garbage-collect) each other's collections."""
+    path = data_dir / "instance_id"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        _fsync_write(path, uuid.uuid4().hex[:8])
+    return path.read_text(encoding="utf-8").strip()
+
+
+def collection_prefix(settings: Settings) -> str:
+    return f"{settings.collection_prefix}-{instance_id(settings.data_dir)}-"
+
+
 def new_generation_id() -> str:
     return time.strftime("g%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
@@ -133,7 +147,7 @@ class GenerationWriter:
     gen: str = field(default_factory=new_generation_id)
 
     def __post_init__(self):
-        self.collection_name = f"{self.settings.collection_prefix}-{self.gen}"
+        self.collection_name = collection_prefix(self.settings) + self.gen
         self.dir = self.settings.data_dir / "generations" / self.gen
         self.dir.mkdir(parents=True, exist_ok=True)
         self.collection = self.client.create_collection(
@@ -212,7 +226,7 @@ def collect_garbage(settings: Settings, client) -> list[str]:
             keep_collections.add(prev["collection"])
             keep_gens.add(prev["generation"])
     removed = []
-    prefix = settings.collection_prefix + "-g"
+    prefix = collection_prefix(settings)
     for col in client.list_collections():
         name = getattr(col, "name", col)
         if name.startswith(prefix) and name not in keep_collections:
@@ -308,7 +322,7 @@ class StoreReader:
         """(chunk index, BM25 score) for chunks sharing at least one term, best first."""
         if self.bm25 is None:
             return []
-        tokens = [t for t in self.analyzer.tokens(query) if t in self._bm25_vocab]
+        tokens = [t for t in self.analyzer.tokens(query, join_pairs=True) if t in self._bm25_vocab]
         if not tokens:
             return []
         scores = self.bm25.get_scores(tokens)
