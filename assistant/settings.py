@@ -69,3 +69,6 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     max_question_chars: int = 2000
     max_upload_bytes: int = 10 * 1024 * 1024
+
+    # api
+    max_request_bytes: int = Field(default=1024 * 1024, description="limit for JSON request bodies")

@@ -70,7 +70,7 @@ def citation_for(n: int, passage: Passage) -> Citation:
         text=clean_output(passage.text),
         score=round(float(passage.score), 6),
         chunk_id=c.chunk_id,
-        heading_path=c.heading_path,
+        heading_path=clean_output(c.heading_path),
     )
 
 
@@ -154,6 +154,14 @@ class AnswerService:
 
     def stream(self, question: str, history: list[ChatMessage] | None = None, backend: str | None = None,
                top_k: int | None = None) -> Iterator[Event]:
+        for event in self._stream(question, history, backend, top_k):
+            if event.type == "final":  # the question is echoed back: no raw HTML in it either
+                event.data.question = html.escape(event.data.question, quote=False)
+                event.data.standalone_question = html.escape(event.data.standalone_question, quote=False)
+            yield event
+
+    def _stream(self, question: str, history: list[ChatMessage] | None, backend: str | None,
+                top_k: int | None) -> Iterator[Event]:
         backend = self.validate(question, backend, top_k)
         question = question.strip()
         history = [m for m in (history or []) if m.content.strip()][-8:]
@@ -369,7 +377,13 @@ def select_sentences(sentences: list[ScoredSentence], limit: int, margin: float 
             keys.add((x.passage_index, x.position))
     chosen = [s for s in sentences if (s.passage_index, s.position) in keys]
     order = {pi: rank for rank, pi in enumerate(dict.fromkeys(s.passage_index for s in ranked))}
-    return sorted(chosen, key=lambda s: (order[s.passage_index], s.position))
+    out, seen = [], set()
+    for s in sorted(chosen, key=lambda s: (order[s.passage_index], s.position)):
+        key = " ".join(s.text.split()).lower()
+        if key not in seen:  # overlap sentences repeat at chunk boundaries
+            seen.add(key)
+            out.append(s)
+    return out
 
 
 def excerpt_for(passage: Passage, scored: list[ScoredSentence], max_words: int) -> str:

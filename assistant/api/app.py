@@ -1,0 +1,140 @@
+"""`create_app(settings, services=None)`: the one FastAPI app (API, OpenAI-compatible API, UI).
+
+Nothing is built at import. The services live in `app.state` (`services`, `settings`,
+`documents`); routers get them through the dependencies in `deps.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assistant.api import errors
+from assistant.api.routers import ask, documents, health, openai_compat, portfolio
+from assistant.documents import DocumentService
+from assistant.services import Services
+from assistant.settings import Settings
+
+log = logging.getLogger("assistant.api")
+
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around an uploaded file
+
+DESCRIPTION = """Questions and answers over the Twente Board strategy plan, with citations.
+
+* `POST /api/ask`, `POST /api/chat/stream` (server-sent events), `POST /api/portfolio-fit`
+* `GET/POST /api/documents`, `DELETE /api/documents/{id}` (changes need `Authorization: Bearer KEY`)
+* OpenAI-compatible: `POST /v1/chat/completions`, `GET /v1/models`
+* `/healthz` (alive), `/readyz` (ready to answer)
+"""
+
+
+class BodyTooLarge(StarletteHTTPException):
+    def __init__(self, limit: int):
+        super().__init__(413, f"the request body is larger than the limit of {limit:,} bytes")
+
+
+class BodyLimitMiddleware:
+    """Caps request bodies: by Content-Length up front, and by counting the bytes that arrive
+    (chunked bodies have no Content-Length). Multipart uploads get the upload limit, the rest
+    (JSON) the request limit."""
+
+    def __init__(self, app: ASGIApp, json_limit: int, upload_limit: int):
+        self.app = app
+        self.json_limit = json_limit
+        self.upload_limit = upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+        limit = self.upload_limit if content_type.startswith("multipart/form-data") else self.json_limit
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                length = int(declared)
+            except ValueError:
+                await self._reject(scope, receive, send, 400, "the Content-Length header is not a number")
+                return
+            if length > limit:
+                await self._reject(scope, receive, send, 413, str(BodyTooLarge(limit).detail))
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge as exc:
+            if started:
+                raise
+            await self._reject(scope, receive, send, 413, str(exc.detail))
+
+    @staticmethod
+    async def _reject(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
+        response = errors.error_response(Request(scope, receive), status, message, headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
+def create_app(settings: Settings, services: Services | None = None, *, ui: bool = True) -> FastAPI:
+    """Build the app. Services passed in are shared and not closed by the app; services it
+    creates itself are closed at shutdown. `ui=False` leaves the Gradio UI out (API tests)."""
+    owned = services is None
+    services = services if services is not None else Services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        if owned:
+            services.close()
+
+    app = FastAPI(title="Twente strategy assistant", version="1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.services = services
+    app.state.documents = DocumentService(services)
+    errors.install(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        json_limit=settings.max_request_bytes,
+        upload_limit=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+    )
+    for module in (health, ask, portfolio, documents, openai_compat):
+        app.include_router(module.router)
+    if not (ui and _mount_ui(app, services, settings)):
+        @app.get("/", include_in_schema=False)
+        async def root() -> RedirectResponse:
+            return RedirectResponse("/docs")
+    return app
+
+
+def _mount_ui(app: FastAPI, services: Services, settings: Settings) -> bool:
+    """Mount the Gradio UI at /ui (it makes "/" redirect there); False while it does not exist."""
+    try:
+        from assistant.ui import mount_ui
+    except ModuleNotFoundError as exc:
+        if exc.name != "assistant.ui":
+            raise
+        log.info("assistant.ui not found: serving the API only ('/' redirects to /docs)")
+        return False
+    mount_ui(app, services, settings)
+    return True

@@ -1,0 +1,188 @@
+"""Every error leaves the API as JSON that says what is wrong, never as a stack trace.
+
+Under ``/api`` (and everywhere else) the body is ``{"error": message, "detail": ...}``; under
+``/v1`` (the OpenAI-compatible endpoints) it is OpenAI's ``{"error": {"message", "type", "code"}}``
+so that OpenAI clients raise their usual exceptions.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant import documents
+from assistant.answering.generators import GeneratorError
+from assistant.answering.service import BackendBusy, QuestionError
+from ingest.store import StoreError, StoreUnavailable
+
+log = logging.getLogger("assistant.api")
+
+RETRY_AFTER_SECONDS = 5
+_MAX_MESSAGE = 500
+_MAX_ERRORS = 10
+
+
+class ApiError(Exception):
+    """Raised by routers for a specific status and message."""
+
+    def __init__(self, status: int, message: str, detail: Any = None, headers: dict | None = None,
+                 code: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.detail = detail
+        self.headers = headers
+        self.code = code
+
+
+def no_markup(value: Any) -> Any:
+    """Escape "<" in every string (recursively): no raw HTML tag leaves the API, whatever its
+    source (echoed questions, titles, model output). Without "<" no tag can start."""
+    if isinstance(value, str):
+        return value.replace("<", "&lt;") if "<" in value else value
+    if isinstance(value, dict):
+        return {k: no_markup(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [no_markup(v) for v in value]
+    return value
+
+
+def _short(text: str, limit: int = _MAX_MESSAGE) -> str:
+    text = no_markup(str(text))
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+_OPENAI_TYPES = {
+    400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
+    404: "not_found_error", 405: "invalid_request_error", 413: "invalid_request_error",
+    415: "invalid_request_error", 422: "invalid_request_error", 429: "rate_limit_error",
+}
+
+
+def is_openai_path(request: Request) -> bool:
+    return request.url.path.startswith("/v1/") or request.url.path == "/v1"
+
+
+def error_response(request: Request, status: int, message: str, detail: Any = None,
+                   headers: dict | None = None, code: str | None = None) -> JSONResponse:
+    message = _short(message)
+    if is_openai_path(request):
+        # OpenAI answers request errors with 400; keep 5xx/401/403/404/413 as they are
+        if status == 422:
+            status = 400
+        body = {"error": {"message": message, "type": _OPENAI_TYPES.get(status, "server_error"),
+                          "param": None, "code": code}}
+    else:
+        body = {"error": message, "detail": no_markup(detail)}
+        if code:
+            body["code"] = code
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict]]:
+    """A short message and the errors without their (possibly huge) input values."""
+    trimmed = []
+    for err in exc.errors()[:_MAX_ERRORS]:
+        loc = [str(x)[:50] for x in err.get("loc", ())]
+        msg = str(err.get("msg", "invalid"))[:200]
+        if err.get("type") == "json_invalid":
+            ctx = err.get("ctx") or {}
+            msg = f"malformed JSON: {str(ctx.get('error', 'decode error'))[:100]}"
+        trimmed.append({"loc": loc, "msg": msg, "type": str(err.get("type", ""))[:50]})
+    parts = []
+    for t in trimmed[:3]:
+        where = ".".join(x for x in t["loc"] if x != "body")
+        parts.append(f"{where}: {t['msg']}" if where and t["type"] != "json_invalid" else t["msg"])
+    message = "invalid request: " + "; ".join(parts) if parts else "invalid request"
+    if len(exc.errors()) > _MAX_ERRORS:
+        trimmed.append({"loc": [], "msg": f"... and {len(exc.errors()) - _MAX_ERRORS} more", "type": ""})
+    return message, trimmed
+
+
+_DOCUMENT_STATUS: dict[type, int] = {
+    documents.InvalidName: 400,
+    documents.EmptyFile: 400,
+    documents.UnsupportedType: 415,
+    documents.TooLarge: 413,
+    documents.UnreadableDocument: 422,
+    documents.DocumentNotFound: 404,
+}
+
+
+def install(app: FastAPI) -> None:
+    async def api_error(request: Request, exc: ApiError):
+        return error_response(request, exc.status, exc.message, exc.detail, exc.headers, exc.code)
+
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        message = str(exc.detail)
+        if exc.status_code == 400 and message == "There was an error parsing the body":
+            message = "the request body could not be parsed (not UTF-8 JSON, or nested too deeply)"
+        return error_response(request, exc.status_code, message, headers=exc.headers)
+
+    async def validation_error(request: Request, exc: RequestValidationError):
+        message, detail = _validation_detail(exc)
+        return error_response(request, 422, message, detail)
+
+    async def question_error(request: Request, exc: QuestionError):
+        return error_response(request, 422, str(exc), code="invalid_question")
+
+    async def backend_busy(request: Request, exc: BackendBusy):
+        return error_response(request, 503, str(exc), headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                              code="backend_busy")
+
+    async def generator_error(request: Request, exc: GeneratorError):
+        log.warning("language model unavailable: %s", exc)
+        return error_response(request, 503, f"the language model is not available: {exc}",
+                              code="backend_unavailable")
+
+    async def store_unavailable(request: Request, exc: StoreUnavailable):
+        log.warning("store unavailable: %s", exc)
+        return error_response(request, 503, f"the document store is not reachable: {exc}",
+                              headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, code="store_unavailable")
+
+    async def store_error(request: Request, exc: StoreError):
+        log.warning("store error: %s", exc)
+        return error_response(request, 503, f"the document index is not usable: {exc}", code="store_error")
+
+    async def document_error(request: Request, exc: documents.DocumentError):
+        status = next((s for cls, s in _DOCUMENT_STATUS.items() if isinstance(exc, cls)), 400)
+        return error_response(request, status, str(exc), code=type(exc).__name__)
+
+    async def unexpected(request: Request, exc: Exception):
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(request, 500, "internal error; the server log has the details",
+                              code="internal_error")
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(QuestionError, question_error)
+    app.add_exception_handler(BackendBusy, backend_busy)
+    app.add_exception_handler(GeneratorError, generator_error)
+    app.add_exception_handler(StoreUnavailable, store_unavailable)
+    app.add_exception_handler(StoreError, store_error)
+    app.add_exception_handler(documents.DocumentError, document_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def describe(exc: BaseException) -> tuple[int, str]:
+    """(status, message) for an error met inside a stream, where no handler can run any more."""
+    if isinstance(exc, QuestionError):
+        return 422, str(exc)
+    if isinstance(exc, BackendBusy):
+        return 503, str(exc)
+    if isinstance(exc, GeneratorError):
+        return 503, f"the language model is not available: {exc}"
+    if isinstance(exc, StoreUnavailable):
+        return 503, f"the document store is not reachable: {exc}"
+    if isinstance(exc, StoreError):
+        return 503, f"the document index is not usable: {exc}"
+    if isinstance(exc, ApiError):
+        return exc.status, exc.message
+    log.error("unhandled error in a stream", exc_info=exc)
+    return 500, "internal error; the server log has the details"

@@ -1,0 +1,1 @@
+"""Thin routers over the services: parse the request, call one service method, shape the reply."""

@@ -1,0 +1,84 @@
+"""Documents: list (open), upload and delete (API key required; disabled when none is configured)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+from starlette.datastructures import UploadFile
+
+from assistant.api.deps import ApiKeyDep, DocumentsDep, SettingsDep
+from assistant.api.errors import ApiError, no_markup
+
+router = APIRouter(prefix="/api/documents", tags=["documents"])
+
+
+class Document(BaseModel):
+    id: str
+    title: str
+    chunks: int
+    sha256: str
+    ingested_at: str | None = None
+    path: str
+    format: str | None = None
+    pages: int | None = None
+    source: str  # "upload" | "corpus"
+
+
+class DocumentChange(BaseModel):
+    document: Document
+    replaced: bool = False
+    ingest: dict
+
+
+_AUTH = {401: {"description": "missing or wrong API key"},
+         403: {"description": "document management disabled (no ASSISTANT_API_KEY configured)"}}
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "properties": {"file": {"type": "string", "format": "binary",
+                                    "description": "one .md .markdown .txt .pdf .docx .html or .htm file"}},
+            "required": ["file"],
+        }}},
+    }
+}
+
+
+@router.get("", response_model=list[Document], summary="The indexed documents")
+def list_documents(documents: DocumentsDep) -> list[dict]:
+    return no_markup(documents.list())
+
+
+@router.post(
+    "", status_code=201, response_model=DocumentChange, openapi_extra=_UPLOAD_BODY,
+    summary="Upload one document and ingest it (a same-name upload replaces it)",
+    responses={**_AUTH, 400: {"description": "bad file name or form, or an empty file"},
+               413: {"description": "file too large"}, 415: {"description": "unsupported file type"},
+               422: {"description": "the file does not load (corrupt, no text)"}},
+)
+async def upload_document(request: Request, _: ApiKeyDep, documents: DocumentsDep, settings: SettingsDep) -> dict:
+    # The form is parsed here, after the key check, so an unauthorised client cannot make the
+    # server spool a file. The body-size middleware bounds what multipart parsing can buffer.
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise ApiError(400, "send the file as multipart/form-data in the form field 'file'")
+    # Note: the multipart parser itself reduces a Windows full path (C:\dir\x.md) to its last part.
+    async with request.form(max_files=1, max_fields=10) as form:
+        uploads = [v for v in form.getlist("file") if isinstance(v, UploadFile)]
+        if len(uploads) != 1 or any(isinstance(v, UploadFile) for k, v in form.multi_items() if k != "file"):
+            raise ApiError(400, "send exactly one file, in the form field 'file'")
+        upload = uploads[0]
+        change = await run_in_threadpool(documents.add, upload.filename, upload.file, settings.max_upload_bytes)
+    return no_markup(change.as_dict())
+
+
+@router.delete(
+    "/{doc_id}", response_model=DocumentChange,
+    summary="Remove a document: an upload is deleted, a corpus document excluded; then re-ingest",
+    responses={**_AUTH, 404: {"description": "no such document"}},
+)
+def delete_document(doc_id: str, _: ApiKeyDep, documents: DocumentsDep) -> dict:
+    return no_markup(documents.remove(doc_id).as_dict())

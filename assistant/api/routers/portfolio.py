@@ -1,0 +1,39 @@
+"""`POST /api/portfolio-fit`: does an idea fit one of the plan's impact portfolios?"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from assistant.api.deps import ServicesDep
+from assistant.api.errors import ApiError, no_markup
+from assistant.schema import PortfolioFit
+
+router = APIRouter(prefix="/api", tags=["portfolio"])
+
+
+class FitRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    idea: StrictStr = Field(description="the idea, Dutch or English",
+                            examples=["Een robot die verpleegkundigen helpt bij tilwerk in de thuiszorg"])
+    backend: StrictStr | None = Field(default=None, max_length=40,
+                                      description="extractive | llamacpp | openai (default: the server's)")
+
+
+@router.post("/portfolio-fit", response_model=PortfolioFit, summary="Check an idea against the impact portfolios",
+             responses={422: {"description": "invalid idea or backend"},
+                        503: {"description": "language model or store unavailable"}})
+def portfolio_fit(body: FitRequest, services: ServicesDep) -> dict:
+    try:
+        from assistant.portfolio import IdeaError
+    except ModuleNotFoundError as exc:
+        if exc.name != "assistant.portfolio":
+            raise
+        raise ApiError(503, "the portfolio check is not installed on this server",
+                       code="portfolio_unavailable") from None
+    try:
+        fit = services.portfolio.check(body.idea, backend=body.backend)
+    except IdeaError as exc:
+        raise ApiError(422, str(exc), code="invalid_idea") from None
+    return no_markup(fit.model_dump(mode="json"))

@@ -1,0 +1,133 @@
+"""DocumentService from Python: name checks, add/replace/remove, and rollback on failure."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from assistant.documents import (
+    DocumentNotFound,
+    DocumentService,
+    EmptyFile,
+    InvalidName,
+    TooLarge,
+    UnreadableDocument,
+    UnsupportedType,
+    check_name,
+)
+
+PLAN_ID = "twente-board-strategisch-plan-2020-2025"
+NOTE = b"# Notitie Kwartelkoning\n\nDe kwartelkoning broedt in de uiterwaarden van de Vecht bij Ommen.\n"
+
+
+@pytest.mark.parametrize("name", ["notitie.md", "Plan 2025 (concept).pdf", "één-twee.docx", "a.b.c.txt", "x" * 197 + ".md"])
+def test_good_names(name):
+    assert check_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "   ", None, "..", ".", "../x.md", "a/../b.md", "/etc/passwd.md", "a/b.md", "a\\b.md",
+     "C:\\temp\\x.md", "C:x.md", "\\\\server\\share.md", "nul\x00.md", "bell\x07.md", "line\nbreak.md",
+     "rtl\u202eexe.md", "x" * 201, ".hidden.md", "<b>.md", 'quote".md', "pipe|.md", "trailing.md ", " lead.md",
+     "dot.md."],
+)
+def test_bad_names(name):
+    with pytest.raises(InvalidName):
+        check_name(name)
+
+
+def manifest_bytes(svc) -> bytes:
+    return (svc.settings.data_dir / "current.json").read_bytes()
+
+
+def test_add_replace_remove(fresh_services):
+    docs = DocumentService(fresh_services)
+    assert [d["id"] for d in docs.list()] == [PLAN_ID]
+
+    change = docs.add("kwartel.md", io.BytesIO(NOTE))
+    assert change.document["id"] == "uploads--kwartel" and change.document["title"] == "Notitie Kwartelkoning"
+    assert change.replaced is False and change.report.added == ["uploads/kwartel.md"]
+    assert change.as_dict()["ingest"]["reused"] > 0  # the plan's embeddings were kept
+    assert {d["id"] for d in docs.list()} == {PLAN_ID, "uploads--kwartel"}
+    assert docs.get("uploads--kwartel")["source"] == "upload"
+
+    change = docs.add("kwartel.md", NOTE.replace(b"Ommen", b"Dalfsen"))
+    assert change.replaced is True and change.report.updated == ["uploads/kwartel.md"]
+    assert b"Dalfsen" in (fresh_services.settings.data_dir / "uploads" / "kwartel.md").read_bytes()
+
+    change = docs.remove("uploads--kwartel")
+    assert change.report.removed == ["uploads/kwartel.md"]
+    assert [d["id"] for d in docs.list()] == [PLAN_ID]
+    assert not (fresh_services.settings.data_dir / "uploads" / "kwartel.md").exists()
+    with pytest.raises(DocumentNotFound):
+        docs.remove("uploads--kwartel")
+    assert not any((fresh_services.settings.data_dir / ".staging").iterdir())
+
+
+def test_remove_corpus_document_excludes_it(fresh_services):
+    docs = DocumentService(fresh_services)
+    docs.remove(PLAN_ID)
+    excluded = json.loads((fresh_services.settings.data_dir / "excluded.json").read_text())
+    assert excluded == [f"{PLAN_ID}.md"]
+    assert docs.list() == []
+
+
+@pytest.mark.parametrize(
+    "name, content, error",
+    [
+        ("x.exe", NOTE, UnsupportedType),
+        ("../x.md", NOTE, InvalidName),
+        ("x.md", b"", EmptyFile),
+        ("x.md", b"\n\n  \n", UnreadableDocument),
+        ("x.pdf", b"%PDF-1.7\n this is no pdf", UnreadableDocument),
+        ("x.docx", b"not a zip", UnreadableDocument),
+        ("x.md", NOTE * 1000, TooLarge),
+    ],
+)
+def test_failed_add_changes_nothing(fresh_services, name, content, error):
+    fresh_services.settings = fresh_services.settings.model_copy(update={"max_upload_bytes": 10_000})
+    docs = DocumentService(fresh_services)
+    before = manifest_bytes(fresh_services)
+    with pytest.raises(error) as info:
+        docs.add(name, io.BytesIO(content))
+    assert str(info.value)  # says what is wrong
+    assert manifest_bytes(fresh_services) == before
+    uploads = fresh_services.settings.data_dir / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())
+
+
+def test_ingest_failure_rolls_back_a_replacement(fresh_services, monkeypatch):
+    docs = DocumentService(fresh_services)
+    docs.add("kwartel.md", NOTE)
+    before = manifest_bytes(fresh_services)
+    stored = fresh_services.settings.data_dir / "uploads" / "kwartel.md"
+
+    def broken_ingest(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(fresh_services, "ingest", broken_ingest)
+    with pytest.raises(RuntimeError):
+        docs.add("kwartel.md", NOTE.replace(b"Ommen", b"Zwolle"))
+    assert stored.read_bytes() == NOTE  # the previous version is back
+    with pytest.raises(RuntimeError):
+        docs.add("nieuw.md", NOTE)
+    assert not (stored.parent / "nieuw.md").exists()
+    with pytest.raises(RuntimeError):
+        docs.remove("uploads--kwartel")
+    assert stored.read_bytes() == NOTE
+    with pytest.raises(RuntimeError):
+        docs.remove(PLAN_ID)
+    assert not (fresh_services.settings.data_dir / "excluded.json").exists()
+    assert manifest_bytes(fresh_services) == before
+
+
+def test_upload_of_an_excluded_path_includes_it_again(fresh_services):
+    data_dir = fresh_services.settings.data_dir
+    (data_dir / "excluded.json").write_text(json.dumps(["uploads/kwartel.md", f"{PLAN_ID}.md"]))
+    docs = DocumentService(fresh_services)
+    docs.add("kwartel.md", NOTE)
+    assert json.loads((data_dir / "excluded.json").read_text()) == [f"{PLAN_ID}.md"]
+    assert [d["id"] for d in docs.list()] == ["uploads--kwartel"]
