@@ -82,7 +82,7 @@ def score_sentences(
     analyzer: Analyzer,
     max_passages: int = 4,
 ) -> list[ScoredSentence]:
-    q_terms = content_terms(analyzer, question)
+    q_terms = set(analyzer.tokens(question, join_pairs=True))
     qv = retrieval.query_vector
     out: list[ScoredSentence] = []
     for pi, passage in enumerate(retrieval.passages[:max_passages]):
@@ -118,7 +118,7 @@ def judge(question: str, retrieval: Retrieval, sentences: list[ScoredSentence], 
     best = sorted(sentences, key=lambda s: -s.score)[:3]
     top = best[0]
     gap = top.dense - retrieval.dense_mean
-    q_terms = content_terms(analyzer, question)
+    q_terms = set(analyzer.tokens(question, join_pairs=True))
     covered = set()
     for p in retrieval.passages[:3]:
         covered |= q_terms & content_terms(analyzer, p.text)
