@@ -22,9 +22,9 @@ from ingest.chunking import chunk_corpus_document
 from ingest.loaders import SUPPORTED_EXTENSIONS, discover, load_file
 from ingest.model import Chunk, IngestError
 from ingest.store import (
-    EmbedderMismatch,
     GenerationWriter,
     StoreError,
+    check_compatible,
     chroma_client,
     collect_garbage,
     embed_text,
@@ -138,18 +138,7 @@ def ingest(
                 raise
             manifest = None
         if manifest and not rebuild:
-            built = manifest["embedder"]
-            if built["name"] != embedder.name or int(built["dim"]) != embedder.dim:
-                raise EmbedderMismatch(
-                    f"the index was built with {built['name']} (dim {built['dim']}); the "
-                    f"configured embedder is {embedder.name} (dim {embedder.dim}). "
-                    "Run `assistant ingest --rebuild` to re-embed everything."
-                )
-            if manifest.get("chroma_mode", "embedded") != settings.chroma_mode:
-                raise StoreError(
-                    f"the index lives in Chroma mode {manifest.get('chroma_mode')!r}; "
-                    "run `assistant ingest --rebuild` to build it in the configured mode"
-                )
+            check_compatible(manifest, settings, embedder.name, embedder.dim)
         client = chroma_client(settings)
         collect_garbage(settings, client)  # orphans of an earlier killed run
         chunking = chunking_config(settings)

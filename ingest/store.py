@@ -240,6 +240,23 @@ def collect_garbage(settings: Settings, client) -> list[str]:
     return removed
 
 
+def check_compatible(manifest: dict, settings: Settings, embedder_name: str, dim: int) -> None:
+    """An index only opens with the embedder and the Chroma mode that built it."""
+    built = manifest["embedder"]
+    if built["name"] != embedder_name or int(built["dim"]) != dim:
+        raise EmbedderMismatch(
+            f"the index in {settings.data_dir} was built with {built['name']} (dim "
+            f"{built['dim']}), but the configured embedder is {embedder_name} (dim {dim}). "
+            "Re-embed with `assistant ingest --rebuild`, or set ASSISTANT_EMBEDDER back."
+        )
+    if manifest.get("chroma_mode", "embedded") != settings.chroma_mode:
+        raise StoreError(
+            f"the index in {settings.data_dir} lives in Chroma mode "
+            f"{manifest.get('chroma_mode')!r}, but ASSISTANT_CHROMA_MODE is "
+            f"{settings.chroma_mode!r}; run `assistant ingest --rebuild` for the new mode"
+        )
+
+
 def read_generation_chunks(settings: Settings, manifest: dict) -> list[Chunk]:
     path = settings.data_dir / "generations" / manifest["generation"] / "chunks.jsonl"
     try:
@@ -259,19 +276,7 @@ class StoreReader:
             raise StoreError(
                 f"no index in {settings.data_dir}; run `assistant ingest` first"
             )
-        built = manifest["embedder"]
-        if built["name"] != embedder_name or int(built["dim"]) != dim:
-            raise EmbedderMismatch(
-                f"the index in {settings.data_dir} was built with {built['name']} (dim "
-                f"{built['dim']}), but the configured embedder is {embedder_name} (dim {dim}). "
-                "Re-embed with `assistant ingest --rebuild`, or set ASSISTANT_EMBEDDER back."
-            )
-        if manifest.get("chroma_mode", "embedded") != settings.chroma_mode:
-            raise StoreError(
-                f"the index in {settings.data_dir} lives in Chroma mode "
-                f"{manifest.get('chroma_mode')!r}, but ASSISTANT_CHROMA_MODE is "
-                f"{settings.chroma_mode!r}; run `assistant ingest --rebuild` for the new mode"
-            )
+        check_compatible(manifest, settings, embedder_name, dim)
         self.settings = settings
         self.manifest = manifest
         self.generation = manifest["generation"]
