@@ -163,6 +163,8 @@ def fit(
     as_json: bool = typer.Option(False, "--json"),
 ):
     """Does an idea fit one of the plan's impact portfolios?"""
+    from assistant.answering.generators import GeneratorError
+    from assistant.answering.service import BackendBusy
     from assistant.portfolio import IdeaError, render_fit
     from assistant.services import Services
     from ingest.store import StoreError
@@ -170,7 +172,7 @@ def fit(
     services = Services(_settings())
     try:
         result = services.portfolio.check(idea, backend=backend)
-    except (IdeaError, StoreError) as exc:
+    except (IdeaError, StoreError, GeneratorError, BackendBusy) as exc:
         _fail(str(exc))
     typer.echo(result.model_dump_json(indent=1) if as_json else render_fit(result))
 

@@ -337,7 +337,7 @@ def test_language_model_failure_is_503(llm_client):
 
 def test_busy_language_model_is_503_with_retry_after(llm_client):
     c, svc = llm_client
-    slots = svc.answers._llm_slots
+    slots = svc.answers.llm_slots
     taken = 0
     while slots.acquire(blocking=False):
         taken += 1

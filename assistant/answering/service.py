@@ -123,7 +123,7 @@ class AnswerService:
         self._retriever = retriever_provider
         self._generator = generator_provider
         self.bank = bank
-        self._llm_slots = threading.BoundedSemaphore(max(1, settings.llm_queue_size))
+        self.llm_slots = threading.BoundedSemaphore(max(1, settings.llm_queue_size))
 
     # ---- validation -------------------------------------------------------------------------
     def validate(self, question: str, backend: str | None, top_k: int | None = None) -> str:
@@ -169,7 +169,7 @@ class AnswerService:
         timings: dict[str, float] = {}
         generator = None
         if backend != "extractive":
-            if not self._llm_slots.acquire(blocking=False):
+            if not self.llm_slots.acquire(blocking=False):
                 raise BackendBusy("all language-model slots are busy; retry shortly")
         try:
             if backend != "extractive":
@@ -204,7 +204,7 @@ class AnswerService:
                                        generator, timings, started)
         finally:
             if backend != "extractive":
-                self._llm_slots.release()
+                self.llm_slots.release()
 
     # ---- stages -------------------------------------------------------------------------------
     def _condense(self, question: str, history: list[ChatMessage], generator: Generator | None) -> str:
