@@ -76,11 +76,11 @@ class Retriever:
         self.settings = settings
         self.embedder = embedder
         self.store = store
-        self._reranker = None
+        self.reranker = None
         if settings.reranker_model:
             from sentence_transformers import CrossEncoder
 
-            self._reranker = CrossEncoder(settings.reranker_model, device="cpu")
+            self.reranker = CrossEncoder(settings.reranker_model, device="cpu")
 
     def retrieve(
         self,
@@ -121,9 +121,9 @@ class Retriever:
         candidates = [
             Passage(chunks[i], fused[i], dense=dense_of.get(i), bm25=bm25_of.get(i)) for i in order
         ]
-        if self._reranker is not None and candidates:
+        if self.reranker is not None and candidates:
             pairs = [(query, p.text) for p in candidates[: max(top_k * 3, 10)]]
-            scores = self._reranker.predict(pairs)
+            scores = self.reranker.predict(pairs)
             for p, sc in zip(candidates, scores):
                 p.score = float(sc)
             candidates = sorted(candidates[: len(pairs)], key=lambda p: -p.score)

