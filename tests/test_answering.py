@@ -170,3 +170,10 @@ def test_bad_questions_are_refused(services, question, backend, msg):
 
 def test_clean_output_strips_html():
     assert clean_output("a <script>x</script> b <b>c</b> 1 < 2") == "a x b c 1 &lt; 2"
+
+
+def test_english_names_translated_in_the_plan_are_not_refused(services):
+    """The plan writes Duitsland and Den Haag; an English question says Germany, The Hague."""
+    a = ask(services, "What does the plan say about cooperation with Germany?")
+    assert a.status == "answered"
+    assert "Duitsland" in a.answer
