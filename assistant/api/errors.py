@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import documents
@@ -25,6 +26,44 @@ log = logging.getLogger("assistant.api")
 RETRY_AFTER_SECONDS = 5
 _MAX_MESSAGE = 500
 _MAX_ERRORS = 10
+
+
+class ErrorBody(BaseModel):
+    """The JSON body of every error under /api."""
+
+    error: str
+    detail: Any = None
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    code: str | None = None
+
+
+class OpenAIErrorBody(BaseModel):
+    """The JSON body of every error under /v1 (OpenAI's shape)."""
+
+    error: OpenAIErrorDetail
+
+
+def error_responses(descriptions: dict[int, str], model: type[BaseModel] = ErrorBody,
+                    inline_json: bool = False) -> dict:
+    """`responses=` for a route: its own error statuses plus what every JSON POST can answer
+    (400 unparseable body, 413 body over the limit), all with the error body schema.
+
+    inline_json: for a streaming route, whose default media type is not JSON although its errors
+    are (FastAPI would file the error schema under text/event-stream)."""
+    common = {400: "the body is not valid JSON (or nested too deeply)",
+              413: "the body is larger than the limit"}
+    out = {}
+    for status, text in sorted({**common, **descriptions}.items()):
+        if inline_json:
+            out[status] = {"description": text,
+                           "content": {"application/json": {"schema": model.model_json_schema()}}}
+        else:
+            out[status] = {"description": text, "model": model}
+    return out
 
 
 class ApiError(Exception):

@@ -19,15 +19,17 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from assistant.answering.service import Event
 from assistant.api.deps import ServicesDep
-from assistant.api.errors import describe, no_markup
+from assistant.api.errors import describe, error_responses, no_markup
 from assistant.schema import Answer, ChatMessage
 
 router = APIRouter(prefix="/api", tags=["questions"])
 
-_ERRORS = {
-    422: {"description": "invalid question, backend or top_k"},
-    503: {"description": "language model busy (Retry-After) or unavailable, or the store is down"},
+_ERROR_TEXTS = {
+    422: "invalid question, backend or top_k",
+    503: "language model busy (Retry-After) or unavailable, or the store is down",
 }
+_ERRORS = error_responses(_ERROR_TEXTS)
+_STREAM_ERRORS = error_responses(_ERROR_TEXTS, inline_json=True)
 
 
 class AskRequest(BaseModel):
@@ -82,7 +84,7 @@ def start_stream(body: AskRequest, services: ServicesDep) -> Iterator[StartedStr
 StartedDep = Annotated[StartedStream, Depends(start_stream)]
 
 
-@router.post("/chat/stream", response_class=EventSourceResponse, responses=_ERRORS,
+@router.post("/chat/stream", response_class=EventSourceResponse, responses=_STREAM_ERRORS,
              summary="Answer a question as server-sent events: sources, token..., final (or error)")
 def chat_stream(started: StartedDep) -> Iterator[ServerSentEvent]:
     yield from answer_events(chain([started.first], started.rest))

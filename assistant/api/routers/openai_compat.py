@@ -32,6 +32,7 @@ from assistant.api.errors import ApiError, describe, no_markup
 from assistant.api.routers.ask import text_pieces
 from assistant.schema import Answer, ChatMessage, Citation
 from assistant.settings import Settings
+from assistant.api.errors import OpenAIErrorBody, error_responses
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -130,7 +131,10 @@ async def list_models() -> dict:
             "data": [{"id": m, "object": "model", "created": created, "owned_by": OWNER} for m in model_ids()]}
 
 
-@router.post("/chat/completions", summary="OpenAI-compatible chat completion (grounded in the plan)")
+@router.post("/chat/completions", summary="OpenAI-compatible chat completion (grounded in the plan)",
+             responses=error_responses({400: "invalid request (OpenAI clients expect 400, not 422)",
+                                        404: "unknown model", 503: "language model busy or unavailable, or the store is down"},
+                                       model=OpenAIErrorBody))
 async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, settings: SettingsDep):
     backend = backend_for(body.model, settings)
     question, history = split_messages(body.messages)

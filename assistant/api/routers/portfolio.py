@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from assistant.api.deps import ServicesDep
 from assistant.api.errors import ApiError, no_markup
 from assistant.schema import PortfolioFit
+from assistant.api.errors import error_responses
 
 router = APIRouter(prefix="/api", tags=["portfolio"])
 
@@ -22,8 +23,8 @@ class FitRequest(BaseModel):
 
 
 @router.post("/portfolio-fit", response_model=PortfolioFit, summary="Check an idea against the impact portfolios",
-             responses={422: {"description": "invalid idea or backend"},
-                        503: {"description": "language model or store unavailable"}})
+             responses=error_responses({422: "invalid idea or backend",
+                                        503: "language model or store unavailable"}))
 def portfolio_fit(body: FitRequest, services: ServicesDep) -> dict:
     try:
         from assistant.portfolio import IdeaError
