@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from assistant.answering.generators import Generator, generate
-from assistant.answering.service import BACKENDS, BackendBusy, citation_for, clean_output
+from assistant.answering.service import BACKENDS, BackendBusy, citation_for, clean_output, text_problem
 from assistant.language import detect_language
 from assistant.retrieval import Passage, join_chunk_texts
 from assistant.schema import ActionLineMatch, Citation, PlanCondition, PortfolioFit, PortfolioMatch
@@ -614,6 +614,8 @@ class PortfolioService:
             raise IdeaError(f"the idea is {len(idea.strip()):,} characters; the limit is {MAX_IDEA_CHARS:,}")
         if "\x00" in idea:
             raise IdeaError("the idea contains a NUL byte")
+        if (problem := text_problem(idea)) and problem != "is empty":
+            raise IdeaError(f"the idea {problem}")
         if not idea:
             raise IdeaError("the idea is empty")
         stripped = idea.strip()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 import threading
 import time
 from dataclasses import dataclass
@@ -51,6 +52,18 @@ class BackendBusy(RuntimeError):
 class Event:
     type: str  # "sources" | "token" | "final"
     data: object
+
+
+def text_problem(text: str) -> str | None:
+    """Why a text from a request cannot be processed, or None. Catches what JSON lets through:
+    lone UTF-16 surrogates (no UTF-8 form) and text made only of invisible format characters."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains an invalid character (a lone UTF-16 surrogate)"
+    if not "".join(c for c in text if unicodedata.category(c) != "Cf").strip():
+        return "is empty"
+    return None
 
 
 def clean_output(text: str) -> str:
@@ -134,6 +147,8 @@ class AnswerService:
             raise QuestionError("the question is empty")
         if "\x00" in question:
             raise QuestionError("the question contains a NUL byte")
+        if problem := text_problem(question):
+            raise QuestionError(f"the question {problem}")
         if len(question) > self.settings.max_question_chars:
             raise QuestionError(
                 f"the question is {len(question)} characters; the limit is {self.settings.max_question_chars}"
@@ -164,6 +179,9 @@ class AnswerService:
                 top_k: int | None) -> Iterator[Event]:
         backend = self.validate(question, backend, top_k)
         question = question.strip()
+        for m in history or []:
+            if m.content and text_problem(m.content) == "contains an invalid character (a lone UTF-16 surrogate)":
+                raise QuestionError("a history message contains an invalid character (a lone UTF-16 surrogate)")
         history = [m for m in (history or []) if m.content.strip()][-8:]
         started = time.perf_counter()
         timings: dict[str, float] = {}
@@ -247,7 +265,8 @@ class AnswerService:
         prose: list[str] = []
         for s in chosen:
             n = numbering.setdefault(s.passage_index, len(numbering) + 1)
-            text = clean_output(s.text)
+            # bracketed numbers inside the quoted document would pass for citation markers
+            text = _MARKER.sub("", clean_output(s.text)).replace("  ", " ").strip()
             if text.startswith("- "):
                 if prose:
                     lines.append(" ".join(prose))
@@ -275,6 +294,7 @@ class AnswerService:
             # ~450 words in all (~800 tokens) keeps the first token within seconds on 2 cores
             budget = 180 if i == 0 else 90
             excerpt = excerpt_for(p, [s for s in sentences if s.passage_index == i], max_words=budget)
+            excerpt = excerpt.replace('"""', '"')  # a document cannot close its own quotation
             blocks.append(f"[{i + 1}] ({section_label(p)})\n\"\"\"\n{excerpt}\n\"\"\"")
         messages = [
             {"role": "system", "content": t["system"]},
