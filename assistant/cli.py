@@ -208,11 +208,13 @@ def evaluate(
 def bench(
     what: str = typer.Argument("all", help="ingest | query | llm | scale | all"),
     out: Optional[Path] = typer.Option(None, "--out"),
+    chunks: Optional[int] = typer.Option(None, "--chunks", help="scale: chunks embedded for real in the ingest ratio"),
 ):
     """Benchmarks that print figures beside a baseline measured in the same run."""
     from assistant.bench import main as run_bench
 
-    raise typer.Exit(run_bench(_settings(), what=what, out=out))
+    options = {"chunks": chunks} if chunks is not None else {}
+    raise typer.Exit(run_bench(_settings(), what=what, out=out, **options))
 
 
 if __name__ == "__main__":
