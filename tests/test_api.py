@@ -440,6 +440,22 @@ def test_upload_rejects_bad_names_and_types(fresh_services, name, status):
             not any((fresh_services.settings.data_dir / "uploads").iterdir())
 
 
+@pytest.mark.parametrize("sent", ["één notitie (concept).md", "C:\\x.md", "D:\\map\\één.md"])
+def test_upload_names_reach_the_check_as_the_client_sent_them(fresh_services, sent):
+    """httpx quotes the name as browsers do (UTF-8, '\\' escaped); the name the app checks is the
+    one the client sent, not a shortened one: non-ASCII is kept, a Windows path is refused."""
+    with keyed_client(fresh_services) as c:
+        r = c.post("/api/documents", files={"file": (sent, b"# Titel\n\nGewone tekst.", "text/plain")}, headers=auth())
+        if "\\" in sent:
+            assert_error(r, 400, "absolute")
+            assert not (fresh_services.settings.data_dir / "uploads").exists() or \
+                not any((fresh_services.settings.data_dir / "uploads").iterdir())
+            return
+        assert r.status_code == 201, r.text
+        assert r.json()["document"]["path"] == f"uploads/{sent}"
+        assert (fresh_services.settings.data_dir / "uploads" / sent).exists()
+
+
 def test_upload_rejects_bad_content(fresh_services, tmp_path):
     from fixtures_gen import make_pdf
 

@@ -131,3 +131,48 @@ def test_upload_of_an_excluded_path_includes_it_again(fresh_services):
     docs.add("kwartel.md", NOTE)
     assert json.loads((data_dir / "excluded.json").read_text()) == [f"{PLAN_ID}.md"]
     assert [d["id"] for d in docs.list()] == ["uploads--kwartel"]
+
+
+# ---- the file name as sent (the multipart parser shortens Windows paths before the app sees them)
+
+
+def _upload(disposition: str | None, parsed: str | None = "evil.md"):
+    from starlette.datastructures import Headers, UploadFile
+
+    headers = Headers(raw=[(b"content-disposition", disposition.encode("latin-1"))]) if disposition is not None else None
+    return UploadFile(io.BytesIO(b""), filename=parsed, headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("disposition", "sent"),
+    [
+        ('form-data; name="file"; filename="C:\\\\Windows\\\\evil.md"', "C:\\Windows\\evil.md"),
+        ('form-data; name="file"; filename="C:\\Windows\\evil.md"', "C:\\Windows\\evil.md"),  # unescaped, as curl sends
+        ('form-data; name="file"; filename=C:\\evil.md', "C:\\evil.md"),  # unquoted token
+        ('form-data; name="file"; filename="ok.md"; filename="..\\\\evil.md"', "..\\evil.md"),  # the last one counts
+        ('form-data; name="a; filename=\\"C:\\\\x.md\\""; filename="notitie.md"', "notitie.md"),  # quoted decoy skipped
+        ('form-data; name="file"; filename*=UTF-8\'\'x.md; filename="notitie.md"', "notitie.md"),  # filename* ignored
+        ('form-data; name="file"; FILENAME="Notitie.md"', "Notitie.md"),
+        ('form-data; name="file"; filename="een \\"quote\\".md"', 'een "quote".md'),
+        ('form-data; name="file"; filename="\xc3\xa9\xc3\xa9n.md"', "één.md"),  # UTF-8 bytes read as Latin-1
+        ('form-data; name="file"; filename="caf\xe9.md"', "caf\xe9.md"),  # Latin-1 bytes stay Latin-1
+    ],
+)
+def test_sent_filename_reads_the_raw_header(disposition, sent):
+    from assistant.api.routers.documents import sent_filename
+
+    assert sent_filename(_upload(disposition)) == sent
+
+
+@pytest.mark.parametrize("disposition", [None, 'form-data; name="file"', "form-data"])
+def test_sent_filename_falls_back_to_the_parsed_name(disposition):
+    from assistant.api.routers.documents import sent_filename
+
+    assert sent_filename(_upload(disposition, parsed="notitie.md")) == "notitie.md"
+
+
+def test_a_windows_path_as_sent_is_refused_not_shortened():
+    from assistant.api.routers.documents import sent_filename
+
+    with pytest.raises(InvalidName, match="absolute"):
+        check_name(sent_filename(_upload('form-data; name="file"; filename="C:\\Windows\\evil.md"')))

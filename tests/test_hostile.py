@@ -155,6 +155,15 @@ def raw_upload(env: Env, filename: bytes, content: bytes) -> httpx.Response:
                            headers={"content-type": "multipart/form-data; boundary=" + boundary.decode(), **AUTH})
 
 
+def raw_upload_disposition(env: Env, disposition: bytes, content: bytes) -> httpx.Response:
+    """Multipart with the part's whole Content-Disposition value as given."""
+    boundary = b"----hostile" + uuid.uuid4().hex.encode()
+    body = (b"--" + boundary + b"\r\nContent-Disposition: " + disposition
+            + b"\r\nContent-Type: application/octet-stream\r\n\r\n" + content + b"\r\n--" + boundary + b"--\r\n")
+    return env.client.post("/api/documents", content=body,
+                           headers={"content-type": "multipart/form-data; boundary=" + boundary.decode(), **AUTH})
+
+
 def nested(depth: int, leaf: str = "1") -> str:
     return '{"a":' * depth + leaf + "}" * depth
 
@@ -350,13 +359,6 @@ def chunked_megabyte():
 
 
 
-WINDOWS_PATH = ("python-multipart reduces a Windows-style absolute file name ('C:\\Windows\\evil.md') "
-                "to its last component before the app sees it (an IE6 workaround in "
-                "python_multipart.multipart.parse_options_header), so the upload is stored as uploads/evil.md (201). "
-                "No traversal happens, but the name is not refused: the documents router would have to check the "
-                "raw Content-Disposition file name (or the team accepts the basename and this row expects 201)")
-
-
 def undo_upload(env: Env, r: httpx.Response) -> httpx.Response:
     """An upload that should have been refused but was stored: remove it, report the response."""
     if r.status_code == 201:
@@ -428,7 +430,11 @@ ROWS: list[Row] = [
     Row("upload-name-backslash-dotdot", lambda e: raw_upload(e, b"..\\..\\evil.md", b"# K\n\nTekst."), 400),
     Row("upload-name-absolute", lambda e: raw_upload(e, b"/etc/passwd.md", b"# K\n\nTekst."), 400),
     Row("upload-name-windows-absolute", lambda e: undo_upload(e, raw_upload(e, b"C:\\Windows\\evil.md", b"# K\n\nTekst.")),
-        400, known=WINDOWS_PATH),
+        400, "absolute"),
+    Row("upload-name-windows-forward-slashes", lambda e: undo_upload(e, raw_upload(e, b"C:/Windows/evil.md", b"# K\n\nTekst.")),
+        400, "absolute"),
+    Row("upload-name-two-filename-params", lambda e: undo_upload(e, raw_upload_disposition(
+        e, b'form-data; name="file"; filename="ok.md"; filename="C:\\x\\evil.md"', b"# K\n\nTekst.")), 400, "absolute"),
     Row("upload-name-unc-path", lambda e: undo_upload(e, raw_upload(e, b"\\\\server\\share\\evil.md", b"# K\n\nTekst.")),
         400),
     Row("upload-name-overwrites-manifest", lambda e: raw_upload(e, b"../current.json", b"{}"), 400),

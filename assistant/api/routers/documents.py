@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
@@ -47,6 +49,37 @@ _UPLOAD_BODY = {
 }
 
 
+_PARAM = re.compile(r'\s*;\s*([^=;\s]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+
+
+def sent_filename(upload: UploadFile) -> str | None:
+    """The file name exactly as the client sent it in the part's Content-Disposition.
+
+    The multipart parser cuts a Windows full path ('C:\\dir\\x.md') down to its last part (an
+    old browser workaround) before ``upload.filename`` is set; the raw header keeps it, so such a
+    name can be refused like any other path instead of being stored under its last part.
+    Parameters are read in order, quoted strings whole (a ``filename=`` inside another quoted
+    value is not one); the last ``filename`` wins and ``filename*`` is ignored, as in the parser;
+    unquoting and decoding follow it too (backslash escapes; UTF-8, else Latin-1)."""
+    header = (upload.headers.get("content-disposition") if upload.headers else None) or ""
+    pos, value = header.find(";"), None
+    while pos >= 0:
+        match = _PARAM.match(header, pos)
+        if match is None:
+            break
+        key, raw = match.group(1).lower(), match.group(2)
+        if key == "filename":
+            quoted = len(raw) >= 2 and raw[0] == raw[-1] == '"'
+            value = raw[1:-1].replace("\\\\", "\\").replace('\\"', '"') if quoted else raw.strip()
+        pos = match.end()
+    if value is None:
+        return upload.filename
+    try:
+        return value.encode("latin-1").decode("utf-8")  # Starlette decoded the header as Latin-1
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 @router.get("", response_model=list[Document], summary="The indexed documents")
 def list_documents(documents: DocumentsDep) -> list[dict]:
     return no_markup(documents.list())
@@ -65,13 +98,12 @@ async def upload_document(request: Request, _: ApiKeyDep, documents: DocumentsDe
     content_type = request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
         raise ApiError(400, "send the file as multipart/form-data in the form field 'file'")
-    # Note: the multipart parser itself reduces a Windows full path (C:\dir\x.md) to its last part.
     async with request.form(max_files=1, max_fields=10) as form:
         uploads = [v for v in form.getlist("file") if isinstance(v, UploadFile)]
         if len(uploads) != 1 or any(isinstance(v, UploadFile) for k, v in form.multi_items() if k != "file"):
             raise ApiError(400, "send exactly one file, in the form field 'file'")
         upload = uploads[0]
-        change = await run_in_threadpool(documents.add, upload.filename, upload.file, settings.max_upload_bytes)
+        change = await run_in_threadpool(documents.add, sent_filename(upload), upload.file, settings.max_upload_bytes)
     return no_markup(change.as_dict())
 
 
