@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+import psutil
+
 from assistant.services import Services
 from ingest.chunking import chunk_corpus_document
 from ingest.indexer import EXCLUDED, UPLOADS, IngestReport, excluded_paths
@@ -257,10 +259,24 @@ class DocumentService:
         if not chunks:
             raise UnreadableDocument(f"{UPLOADS}/{staged.name}: no text content found after cleaning")
 
+    def sweep_staging(self) -> list[str]:
+        """Remove staging folders whose upload can no longer finish: their process is gone (a
+        crash or kill -9 mid-upload). Folders of live processes, this one included, are left.
+        Returns the names removed. Nothing in staging is ever read back, so this loses nothing."""
+        root = self.data_dir / STAGING
+        removed = []
+        for entry in sorted(root.iterdir()) if root.is_dir() else []:
+            if not _owner_alive(entry.name):
+                shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+                removed.append(entry.name)
+        return removed
+
     @contextmanager
     def _staging(self) -> Iterator[Path]:
-        """A private folder on the data dir's file system (so moves out of it are atomic)."""
-        stage = self.data_dir / STAGING / uuid.uuid4().hex
+        """A private folder on the data dir's file system (so moves out of it are atomic), named
+        after its process (pid and start time) so a later sweep can tell it was orphaned."""
+        self.sweep_staging()
+        stage = self.data_dir / STAGING / f"{_process_tag(os.getpid())}-{uuid.uuid4().hex}"
         stage.mkdir(parents=True)
         try:
             yield stage
@@ -280,6 +296,22 @@ class DocumentService:
 
     def _write_excluded(self, paths: set[str]) -> None:
         _atomic_write(self.data_dir / EXCLUDED, json.dumps(sorted(paths), ensure_ascii=False, indent=1))
+
+
+def _process_tag(pid: int) -> str | None:
+    try:
+        return f"{pid}-{int(psutil.Process(pid).create_time() * 1000)}"
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return None
+
+
+def _owner_alive(name: str) -> bool:
+    """Whether the process that made staging folder ``name`` ('pid-starttime-uuid') still runs.
+    A reused pid has another start time, so it does not keep an orphan alive."""
+    parts = name.split("-")
+    if len(parts) != 3 or not parts[0].isdigit():
+        return False  # not ours (or from an older version): nothing can be using it
+    return _process_tag(int(parts[0])) == f"{parts[0]}-{parts[1]}"
 
 
 def _copy_limited(content: bytes | BinaryIO, dest: Path, limit: int) -> int:

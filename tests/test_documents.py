@@ -176,3 +176,30 @@ def test_a_windows_path_as_sent_is_refused_not_shortened():
 
     with pytest.raises(InvalidName, match="absolute"):
         check_name(sent_filename(_upload('form-data; name="file"; filename="C:\\Windows\\evil.md"')))
+
+
+def test_sweep_removes_only_orphaned_staging_folders(fresh_services):
+    """A kill -9 mid-upload leaves its staging folder behind; the next start or upload removes
+    it, while a live process's folder (an upload in progress) is kept."""
+    import os
+    import subprocess
+    import sys
+
+    from assistant.documents import STAGING, _process_tag
+
+    docs = DocumentService(fresh_services)
+    root = fresh_services.settings.data_dir / STAGING
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    live = root / f"{_process_tag(os.getpid())}-aaaa"
+    orphan = root / f"{dead_pid}-123-bbbb"
+    reused_pid = root / f"{os.getpid()}-1-cccc"  # our pid, another start time: an earlier process
+    legacy = root / "0123456789abcdef"
+    for folder in (live, orphan, reused_pid, legacy):
+        (folder / "x.md").parent.mkdir(parents=True)
+        (folder / "x.md").write_bytes(NOTE)
+    assert sorted(docs.sweep_staging()) == sorted(p.name for p in (orphan, reused_pid, legacy))
+    assert [p.name for p in root.iterdir()] == [live.name]
+
+    docs.add("kwartel.md", NOTE)  # an upload sweeps too, and cleans its own folder after
+    assert [p.name for p in root.iterdir()] == [live.name]

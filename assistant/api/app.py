@@ -104,6 +104,9 @@ def create_app(settings: Settings, services: Services | None = None, *, ui: bool
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        removed = app.state.documents.sweep_staging()  # orphans of an upload killed mid-way
+        if removed:
+            log.info("removed %d staging folder(s) left by an interrupted upload", len(removed))
         yield
         if owned:
             services.close()
