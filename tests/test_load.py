@@ -14,7 +14,6 @@ of piling up, and the slots are free again afterwards.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
 import time
 
@@ -22,22 +21,12 @@ import httpx
 import pytest
 
 from api_server import running_server
-from conftest import PLAN, make_settings
+from conftest import make_settings
 from evals.loadtest import RssSampler, print_report, run, serving, shipped_index_env
 
 LOAD_CLIENTS = 32
 LOAD_SECONDS = 15  # the documented figures (evals/BENCHMARKS.md) use 60 s
 ANSWERABLE = "Wie is de voorzitter van de Twente Board?"
-
-
-@pytest.fixture
-def private_index(indexed_dir, tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(indexed_dir, data)
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(PLAN, corpus / PLAN.name)
-    return data, corpus
 
 
 @pytest.mark.slow
