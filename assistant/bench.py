@@ -764,6 +764,12 @@ def main(settings: Settings, what: str = "all", out: Path | None = None, **optio
         if out:
             out.mkdir(parents=True, exist_ok=True)
             (out / "bench.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+            if name == "scale":
+                from evals.plots import scale_plot
+
+                png = scale_plot(result, out / "scale.png")
+                if png:
+                    print(f"plot: {png}")
     return 0
 
 

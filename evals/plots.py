@@ -144,3 +144,50 @@ def write_all(result: dict, out: Path) -> list[Path]:
                    out / "sweep_fusion.png", "Fusion sweep (dev)"),
     ]
     return [p for p in made if p is not None]
+
+
+def scale_plot(result: dict, path: Path) -> Path | None:
+    """The scale benchmark at a glance, per Chroma mode: ingest throughput beside the bare
+    embedder, warm and cold query latency on the shipped corpus beside the big store, and peak
+    memory. Figures from `assistant bench scale`; nothing is re-measured here."""
+    modes = [m for m in ("embedded", "http") if f"{m}.ingest_chunks" in result]
+    if not modes:
+        return None
+    label = {"embedded": "embedded Chroma", "http": "Chroma server"}
+    big = result.get("big_corpus_chunks", "big")
+    fig, axes = plt.subplots(1, 3, figsize=(14, 5))
+    x = np.arange(len(modes))
+
+    def bars(ax, series: list[tuple[str, list[float]]], ylabel: str, title: str, fmt: str) -> None:
+        width = 0.8 / len(series)
+        for i, (name, vals) in enumerate(series):
+            pos = x + i * width - 0.4 + width / 2
+            ax.bar(pos, [v if v is not None else 0 for v in vals], width, label=name)
+            for p, v in zip(pos, vals):
+                if v is not None:
+                    ax.text(p, v, fmt.format(v), ha="center", va="bottom", fontsize=7)
+        ax.set_xticks(x, [label[m] for m in modes])
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=7, frameon=False, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.1))
+        ax.grid(axis="y", alpha=0.3)
+
+    chunks = result[f"{modes[0]}.ingest_chunks"]
+    bars(axes[0], [("ingest pipeline", [result[f"{m}.ingest_chunks_per_s"] for m in modes]),
+                   ("bare embedder, same texts", [result[f"{m}.bare_embed_chunks_per_s"] for m in modes])],
+         "chunks / s (wall)", f"Ingest of {chunks:,} chunks ({result.get('embedder', '')})", "{:.1f}")
+    bars(axes[1], [("shipped, warm", [result[f"{m}.shipped_warm_median_ms"] for m in modes]),
+                   (f"{big:,} chunks, warm", [result[f"{m}.big_warm_median_ms"] for m in modes]),
+                   ("shipped, cold", [result[f"{m}.shipped_cold_median_ms"] for m in modes]),
+                   (f"{big:,} chunks, cold", [result[f"{m}.big_cold_median_ms"] for m in modes])],
+         "median /api/ask latency (ms)", f"Query latency over HTTP ({result.get('questions', '?')} questions)", "{:.0f}")
+    bars(axes[2], [("ingest process", [result[f"{m}.ingest_peak_rss_mb"] for m in modes]),
+                   ("server, shipped", [result[f"{m}.shipped_peak_rss_mb"] for m in modes]),
+                   (f"server, {big:,} chunks", [result[f"{m}.big_peak_rss_mb"] for m in modes]),
+                   ("chroma run", [result.get(f"{m}.chroma_server_peak_rss_mb") for m in modes])],
+         "peak RSS (MB)", "Memory", "{:.0f}")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -26,3 +26,19 @@ def test_scale_full_run_ingests_and_queries_the_generated_corpus_for_real(tmp_pa
     for key in ("ratio_ingest_over_bare", "ratio_cpu_ingest_over_bare", "ratio_warm_median_big_over_shipped"):
         assert out[f"embedded.{key}"] > 0
     assert out["embedded.ingest_peak_rss_mb"] > 50 and out["embedded.big_peak_rss_mb"] > 50
+
+
+def test_scale_plot_draws_the_figures_it_is_given(tmp_path):
+    from evals.plots import scale_plot
+
+    one = {"ingest_chunks": 100, "ingest_chunks_per_s": 9.5, "bare_embed_chunks_per_s": 10.0,
+           "shipped_warm_median_ms": 30.0, "big_warm_median_ms": 33.0, "shipped_cold_median_ms": 31.0,
+           "big_cold_median_ms": 400.0, "ingest_peak_rss_mb": 290.0, "shipped_peak_rss_mb": 260.0,
+           "big_peak_rss_mb": 300.0}
+    result = {"embedder": "fake", "questions": 3, "big_corpus_chunks": 100,
+              **{f"embedded.{k}": v for k, v in one.items()},
+              **{f"http.{k}": v for k, v in one.items()}, "http.chroma_server_peak_rss_mb": 170.0}
+    png = scale_plot(result, tmp_path / "scale.png")
+    assert png is not None and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert scale_plot({"benchmark": "scale"}, tmp_path / "none.png") is None
+    assert not (tmp_path / "none.png").exists()
