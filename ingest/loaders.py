@@ -28,6 +28,12 @@ _TEXT_FORMATS = {"md", "txt", "html"}
 _MD_H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
 _MD_ANY_H = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 _TAG = re.compile(r"</?[A-Za-z!/?][^<>]*>")
+# Raw HTML elements whose content is code or data, never prose: blanked in Markdown/text files
+_RAW_HTML_BLOCK = re.compile(
+    r"<(script|style|noscript|template|iframe|object|svg|textarea)\b[^>]*>.*?</\1\s*>"
+    r"|<(script|style|noscript|template|iframe|object|svg|textarea)\b[^>]*>(?:(?!\n[ \t]*\n).)*(?=\n[ \t]*\n|\Z)",
+    re.I | re.S,
+)
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
                             "\ufb05": "st", "\ufb06": "st"})
 _UNTITLED = {"", "untitled", "untitled document", "document", "title", "unknown", "none"}
@@ -384,6 +390,21 @@ def _load_html(raw_text: str, name: str) -> tuple[str, str]:
 # --------------------------------------------------------------------------- main entry
 
 
+def blank_raw_html_blocks(text: str) -> str:
+    """Replace <script>/<style>/... elements embedded in Markdown or text, content included, by
+    spaces (newlines kept), so their code never becomes a passage while every offset into the
+    file stays valid. An unclosed element is blanked to the end of its paragraph."""
+    if "<" not in text:
+        return text
+    return _RAW_HTML_BLOCK.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
+def strip_markup(text: str) -> str:
+    """Text without HTML: script/style-like elements with their content, other tags alone;
+    whitespace collapsed. For short texts such as questions (offsets are not kept)."""
+    return re.sub(r" (?=[?.!,;:])", "", " ".join(_TAG.sub(" ", blank_raw_html_blocks(text)).split()))
+
+
 def load_file(path: Path, corpus_root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedDocument:
     path = Path(path)
     corpus_root = Path(corpus_root)
@@ -429,7 +450,7 @@ def load_file(path: Path, corpus_root: Path, max_bytes: int = DEFAULT_MAX_BYTES)
             if fmt == "html":
                 text, title = _load_html(raw, name)
             else:
-                text = raw
+                text = blank_raw_html_blocks(raw)
                 m = _MD_H1.search(text) or _MD_ANY_H.search(text)
                 title = _clean_title(m.group(1)) if m else ""
                 if not title and fmt == "txt":

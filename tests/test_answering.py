@@ -132,6 +132,25 @@ def test_prompt_injection_in_question_changes_nothing(services):
     assert "Novel-T" in b.answer
 
 
+def test_markup_in_a_question_does_not_steer_retrieval(services):
+    """The code inside <script> is not searched for (it matched the plan's "alert klankbord");
+    the question is answered as if typed without the markup, and echoed as sent (escaped)."""
+    plain = ask(services, "Wat is de Twente Board?")
+    marked = ask(services, "<script>alert('x')</script> Wat is de <b>Twente Board</b>?")
+    assert marked.status == plain.status == "answered"
+    assert [c.chunk_id for c in marked.citations] == [c.chunk_id for c in plain.citations]
+    assert marked.answer == plain.answer and "alert" not in marked.answer
+    assert marked.question.startswith("&lt;script&gt;")  # echoed as sent, escaped
+
+
+@pytest.mark.parametrize("question", ["<script>alert(1)</script>", "<b></b> <style>p{}</style>", "<img src=x onerror=alert(1)>"])
+def test_a_question_of_markup_only_is_refused(services, question):
+    from assistant.answering.service import QuestionError
+
+    with pytest.raises(QuestionError, match="empty"):
+        ask(services, question)
+
+
 def test_hostile_document_is_quoted_data(fresh_services):
     doc = fresh_services.settings.corpus_dir / "hostile.html"
     doc.write_text(

@@ -221,8 +221,10 @@ def delete(env: Env, doc_id: str) -> None:
 # --------------------------------------------------------------------------- accepted, neutralised
 
 
-def markup_document(env: Env, name: str, content: bytes, question: str, expect: str) -> httpx.Response:
-    """Upload a document full of markup, ask about it (JSON and stream), delete it again."""
+def markup_document(env: Env, name: str, content: bytes, question: str, expect: str,
+                    absent: tuple[str, ...] = ()) -> httpx.Response:
+    """Upload a document full of markup, ask about it (JSON and stream), delete it again.
+    `absent`: script code that must not reach any passage (the element is dropped, content too)."""
     r = upload(env, name, content)
     doc_id = doc_id_of(r)
     assert_no_markup(r.text)
@@ -236,6 +238,8 @@ def markup_document(env: Env, name: str, content: bytes, question: str, expect: 
         assert a["status"] == "answered" and expect in a["answer"], a["answer"]
         assert any(c["document_id"] == doc_id for c in a["citations"])
         markers_have_citations(a)
+        for code in absent:
+            assert code not in answer.text, code
         stream = env.client.post("/api/chat/stream", json={"question": question})
         assert stream.status_code == 200
         assert_no_markup(stream.text)
@@ -413,6 +417,7 @@ ROWS: list[Row] = [
     Row("backend-markup", lambda e: ask(e, QUESTION, backend="<script>x</script>"), 422),
     Row("top_k-negative", lambda e: ask(e, QUESTION, top_k=-1), 422, "top_k"),
     Row("question-script", lambda e: question_markup(e, "<script>alert('x')</script> " + QUESTION), 200),
+    Row("question-markup-only", lambda e: ask(e, "<script>alert('x')</script><img src=x onerror=alert(1)>"), 422, "empty"),
     Row("question-img-onerror", lambda e: question_markup(e, QUESTION + ' <img src=x onerror="alert(1)">'), 200),
     Row("question-svg-attr-breakout", lambda e: question_markup(e, '"><svg onload=alert(1)> ' + QUESTION), 200),
     Row("question-prompt-injection", question_injection, 200),
@@ -456,9 +461,11 @@ ROWS: list[Row] = [
                                                       headers={"Authorization": "Bearer nope"}), 401),
     # ---- accepted documents: neutralised, then removed again
     Row("document-markdown-with-script", lambda e: markup_document(
-        e, "kanaalzone.md", MD_WITH_MARKUP, "Wat krijgt de Kanaalzone Hengelo?", "waterstofhaven"), 200),
+        e, "kanaalzone.md", MD_WITH_MARKUP, "Wat krijgt de Kanaalzone Hengelo?", "waterstofhaven",
+        absent=("alert(", "document.cookie")), 200),
     Row("document-html-with-script", lambda e: markup_document(
-        e, "kanaalzone.html", HTML_WITH_MARKUP, "Wat krijgt de Kanaalzone Almelo?", "overslagterminal"), 200),
+        e, "kanaalzone.html", HTML_WITH_MARKUP, "Wat krijgt de Kanaalzone Almelo?", "overslagterminal",
+        absent=("alert(1)", "alert(2)", "alert(3)", "document.write")), 200),
     Row("document-prompt-injection", injected_document, 200),
     Row("document-prompt-injection-quotes", injection_stays_quoted, 200),
     Row("document-fake-citation-markers", document_markers, 200),

@@ -19,7 +19,7 @@ from fixtures_gen import (
 )
 
 from ingest.chunking import chunk_corpus_document
-from ingest.loaders import SUPPORTED_EXTENSIONS, discover, doc_id_for, load_file
+from ingest.loaders import SUPPORTED_EXTENSIONS, blank_raw_html_blocks, discover, doc_id_for, load_file
 from ingest.model import IngestError
 from ingest.structure import parse_sections
 
@@ -183,6 +183,26 @@ def test_html_is_sanitised(tmp_path):
     assert sections[1].heading_path == ["Regionale strategie", "Actielijnen"]
     for c in chunk_corpus_document(doc):
         assert "<" not in c.text and "alert(1)" not in c.text
+
+
+def test_script_and_style_in_markdown_are_dropped_with_their_code(tmp_path):
+    """Raw <script>/<style> in a Markdown file: tags *and* content go (the code is not prose),
+    other inline HTML keeps its text; offsets into the file stay valid (same length, same lines)."""
+    raw = ("# Kanaalzone <script>alert(1)</script>Hengelo\n\n"
+           "De haven krijgt <b>waterstof</b> in 2029. <SCRIPT type='x'>steal(document.cookie)</SCRIPT> Klaar.\n\n"
+           "<style>\nbody { color: red }\n</style>\n\n"
+           "Open <script>var x = 1;\nnog code\n\nDe volgende alinea blijft.\n")
+    path = tmp_path / "k.md"
+    path.write_text(raw, encoding="utf-8")
+    doc = load_file(path, tmp_path)
+    assert len(doc.text) == len(raw) and doc.text.count("\n") == raw.count("\n")
+    for bad in ("alert", "steal", "cookie", "color: red", "var x", "nog code", "<script", "<style"):
+        assert bad not in doc.text.lower(), bad
+    assert doc.title == "Kanaalzone Hengelo"
+    text = " ".join(c.text for c in chunk_corpus_document(doc))
+    assert "De haven krijgt waterstof in 2029." in text and "Klaar." in text
+    assert "De volgende alinea blijft." in text and "alert" not in text
+    assert "kleiner < groter" == blank_raw_html_blocks("kleiner < groter")
 
 
 def test_htm_title_from_h1(tmp_path):

@@ -33,6 +33,7 @@ from assistant.language import detect_language
 from assistant.retrieval import Passage, Retrieval, Retriever
 from assistant.schema import Answer, ChatMessage, Citation
 from assistant.settings import Settings
+from ingest.loaders import strip_markup
 from ingest.sentences import split_sentences
 
 BACKENDS = ("extractive", "llamacpp", "openai")
@@ -153,6 +154,8 @@ class AnswerService:
             raise QuestionError(
                 f"the question is {len(question)} characters; the limit is {self.settings.max_question_chars}"
             )
+        if "<" in question and not strip_markup(question):
+            raise QuestionError("the question is empty once its HTML markup is removed")
         if top_k is not None and not (1 <= top_k <= 20):
             raise QuestionError("top_k must be between 1 and 20")
         return backend
@@ -193,7 +196,9 @@ class AnswerService:
             if backend != "extractive":
                 generator = self._generator(backend)
             t = time.perf_counter()
-            standalone = self._condense(question, history, generator)
+            # markup in a question is noise to retrieval (its code would match words such as
+            # "alert"); the question itself is echoed as sent, escaped
+            standalone = self._condense(strip_markup(question) if "<" in question else question, history, generator)
             timings["condense"] = _ms(t)
             retriever = self._retriever()
             retrieval = retriever.retrieve(standalone, top_k=top_k)
