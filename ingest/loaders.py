@@ -454,7 +454,7 @@ def load_file(path: Path, corpus_root: Path, max_bytes: int = DEFAULT_MAX_BYTES)
                 m = _MD_H1.search(text) or _MD_ANY_H.search(text)
                 title = _clean_title(m.group(1)) if m else ""
                 if not title and fmt == "txt":
-                    first = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
+                    first = next((" ".join(ln.split()) for ln in text.split("\n") if ln.strip()), "")
                     if len(first) <= 100 and not first.endswith("."):
                         title = first
         elif fmt == "pdf":

@@ -196,3 +196,17 @@ def test_english_names_translated_in_the_plan_are_not_refused(services):
     a = ask(services, "What does the plan say about cooperation with Germany?")
     assert a.status == "answered"
     assert "Duitsland" in a.answer
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("plaats voor tweeduizend fietsen", True), ("vijfentwintig nieuwe banen", True),
+     ("driehonderdvijftig woningen", True), ("11 banen", True), ("zeventien partners", True),
+     ("€ 2,5 miljoen", True), ("een stalling en een plein", False), ("geen idee", False),
+     ("de gemeente Twente", False), ("Een Twentse regio", False)],
+)
+def test_amount_questions_accept_dutch_number_words(text, expected):
+    """An amount question needs a number in its evidence; Dutch writes numbers as one word."""
+    from assistant.answering.evidence import has_number
+
+    assert has_number(text) is expected

@@ -29,6 +29,24 @@ _NUMBER = re.compile(
     r"miljard|one|two|three|four|five|ten|hundred|thousand|million)\b",
     re.I,
 )
+# Dutch writes numbers as one word ("tweeduizend", "vijfentwintig", "driehonderdvijftig"): a word
+# made only of number parts is a number; "een" and "en" alone are the article and "and"
+_DUTCH_NUMBER_WORD = re.compile(
+    r"(?:één|een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|"
+    r"twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig|honderd|duizend|en|ën)+",
+    re.I,
+)
+_WORD = re.compile(r"\w+")
+
+
+def has_number(text: str) -> bool:
+    """Whether a text states a number: digits, a number word, or a Dutch compound number word."""
+    if _NUMBER.search(text):
+        return True
+    return any(
+        len(w) <= 40 and w.lower() not in ("een", "en") and _DUTCH_NUMBER_WORD.fullmatch(w)
+        for w in _WORD.findall(text)
+    )
 
 
 @dataclass
@@ -199,7 +217,7 @@ def judge(question: str, retrieval: Retrieval, sentences: list[ScoredSentence], 
         unknown = unknown if top.dense < ENGLISH_NAME_MIN_SIMILARITY else []
     if unknown:
         return Evidence(False, score, f"names what the documents never mention: {', '.join(unknown)}")
-    if _ASKS_AMOUNT.search(question) and not _NUMBER.search(text):
+    if _ASKS_AMOUNT.search(question) and not has_number(text):
         return Evidence(False, score, "asks for an amount; the best passages give none")
     if _ASKS_PERCENT.search(question) and not _HAS_PERCENT.search(text):
         return Evidence(False, score, "asks for a percentage; the best passages give none")
