@@ -20,12 +20,14 @@ _WORD = re.compile(r"[0-9a-z]+(?:[-'][0-9a-z]+)*")
 _EXTRA_STOP = {
     "wij", "we", "ons", "onze", "zij", "hun", "deze", "welke", "wat", "wie", "waar", "hoe",
     "waarom", "wanneer", "worden", "wordt", "zijn", "is", "een", "het", "de", "en", "of",
-    "plan", "twente", "board",  # in nearly every chunk: no discriminating power here
     "what", "which", "who", "where", "how", "why", "when", "does", "do", "did", "are", "is",
     "the", "of", "to", "in", "for", "on", "and", "or", "a", "an", "with", "about", "by", "from",
     "this", "that", "these", "those", "it", "its", "be", "as", "at", "can", "according",
 }
-STOPWORDS = frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN) | _EXTRA_STOP
+_DOMAIN_STOP = {"plan", "twente", "board"}  # in nearly every chunk: no discriminating power here
+# function words only (names such as "Twente Board" kept): for rules that read a question's subject
+FUNCTION_WORDS = frozenset(STOPWORDS_DUTCH) | frozenset(STOPWORDS_EN) | _EXTRA_STOP
+STOPWORDS = FUNCTION_WORDS | _DOMAIN_STOP
 _LINKS = ("", "s", "e", "en")  # Dutch linking morphemes in compounds (tussen-s, -e-, -en-)
 
 

@@ -210,3 +210,49 @@ def test_amount_questions_accept_dutch_number_words(text, expected):
     from assistant.answering.evidence import has_number
 
     assert has_number(text) is expected
+
+
+MEMBERS = ["Wim Boomkamp, voorzitter Twente Board",
+           "Onno van Veldhuizen, burgemeester Enschede en voorzitter Regio Twente",
+           "Daarbij fungeert de Young Twente Board als alert klankbord voor de board."]
+
+
+@pytest.mark.parametrize(
+    ("question", "found"),
+    [("Wie is de voorzitter van de Twente Board?", True), ("Who chairs the Twente Board?", True),
+     ("Who is the chair of Regio Twente?", True), ("Wie is de burgemeester van Enschede?", True),
+     ("Wie is de voorzitter van de Young Twente Board?", False),  # the chair named is another board's
+     ("Who is the mayor of Hengelo?", False),  # a mayor is named, of another town
+     ("Wat doet de Twente Board?", None), ("Wie regelt het dagelijkse werk?", None)],
+)
+def test_role_holder_questions_need_the_role_for_what_was_asked(question, found):
+    from assistant.answering.evidence import role_holder_found
+
+    assert role_holder_found(question, MEMBERS) is found
+
+
+@pytest.mark.parametrize(
+    ("question", "asks_date"),
+    [("Wanneer is de verdubbeling van het spoor tussen Zwolle en Enschede klaar?", True),
+     ("When will the railway be finished?", True), ("Wanneer gaat het nieuwe station open?", True),
+     ("Wanneer krijgt een project geld?", False),  # a condition, not a moment
+     ("Wanneer past een idee bij een portfolio?", False)],
+)
+def test_completion_questions_ask_for_a_date(question, asks_date):
+    from assistant.answering.evidence import _ASKS_COMPLETION_TIME
+
+    assert bool(_ASKS_COMPLETION_TIME.search(question)) is asks_date
+
+
+@pytest.mark.parametrize("question", ["Wie is de voorzitter van de Young Twente Board?", "Who is the mayor of Hengelo?",
+                                      "Wanneer is de verdubbeling van het spoor tussen Zwolle en Enschede klaar?"])
+def test_near_miss_questions_are_not_answered(services, question):
+    """The plan names a chair, a mayor and the Zwolle-Enschede corridor, but not these."""
+    a = ask(services, question)
+    assert a.status == "not_found", a.answer
+
+
+@pytest.mark.parametrize("question", ["Wie is de voorzitter van de Twente Board?", "Who chairs the Twente Board?"])
+def test_role_holder_questions_the_plan_answers_still_are(services, question):
+    a = ask(services, question)
+    assert a.status == "answered" and "Boomkamp" in a.answer

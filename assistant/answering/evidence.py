@@ -14,7 +14,7 @@ import numpy as np
 from assistant.embedding import Embedder
 from assistant.language import detect_language
 from assistant.retrieval import Passage, Retrieval
-from ingest.dutch import STOPWORDS, Analyzer, words
+from ingest.dutch import FUNCTION_WORDS, STOPWORDS, Analyzer, words
 from ingest.sentences import split_sentences
 
 # questions that ask for an amount: only answerable when a passage sentence carries a number
@@ -145,6 +145,50 @@ _HAS_TIME = re.compile(
     r"oktober|november|december|jaar|jaren|maand(?:en)?|week|weken|kwartaal)\b",
     re.I,
 )
+# "Wanneer is/wordt X klaar?": plain "wanneer" also asks for a condition (see above), but with a
+# completion or opening verb it asks for a moment
+_ASKS_COMPLETION_TIME = re.compile(
+    r"\b(?:wanneer\b.*\b(?:klaar|gereed|afgerond|voltooid|opgeleverd|af|open|geopend|van\s+start)|"
+    r"when\b.*\b(?:ready|finished|completed|done|open(?:ed)?|start(?:s|ed)?))\b",
+    re.I,
+)
+# "Wie is de voorzitter van X?" / "Who is the mayor of X?" / "Who chairs X?": the role and all of
+# X's words must stand in one sentence of the passages. Otherwise the passages name the role for
+# something else (the chair of the Twente Board for the Young Twente Board; the mayor of Enschede
+# for Hengelo), which the similarity score cannot tell apart.
+_ROLES = {
+    "voorzitter": "voorzitter", "chair": "voorzitter", "chairman": "voorzitter", "chairwoman": "voorzitter",
+    "chairperson": "voorzitter", "president": "voorzitter", "burgemeester": "burgemeester", "mayor": "burgemeester",
+    "directeur": "directeur", "director": "directeur", "wethouder": "wethouder", "alderman": "wethouder",
+    "gedeputeerde": "gedeputeerde", "secretaris": "secretaris", "secretary": "secretaris", "rector": "rector",
+    "ceo": "ceo",
+}
+_ROLE_QUESTION = re.compile(
+    r"^\s*(?:wie\s+(?:is|was|zijn|waren|wordt)|who\s+(?:is|was|are|were|will\s+be))\s+(?:de|het|the)?\s*"
+    rf"(?P<role>{'|'.join(_ROLES)})\s+(?:van|of|bij|at)\s+(?P<org>[^?]+?)\s*\??\s*$"
+    r"|^\s*who\s+(?P<verb>chairs|heads|leads)\s+(?P<org2>[^?]+?)\s*\??\s*$",
+    re.I,
+)
+
+
+def role_holder_found(question: str, sentences: list[str]) -> bool | None:
+    """None when the question does not ask who holds a role in something; otherwise whether one
+    sentence names the role (Dutch word) together with every word of that something. A name the
+    documents never use cannot be confirmed, so it makes the answer False too (an English
+    question naming a place the documents write in Dutch, The Hague / Den Haag, is refused: rare
+    in these documents, and the lesser error than naming the wrong person)."""
+    m = _ROLE_QUESTION.match(question)
+    if m is None:
+        return None
+    role = _ROLES[m.group("role").lower()] if m.group("role") else "voorzitter"
+    org = m.group("org") or m.group("org2") or ""
+    needed = {w for w in words(org) if w not in FUNCTION_WORDS}
+    if not needed:
+        return None
+    role_re = re.compile(rf"\b{role}", re.I)
+    return any(role_re.search(s) and needed <= set(words(s)) for s in sentences)
+
+
 # a capitalised word inside the question (not its first word) and years: names the question relies on
 _NAME = re.compile(r"(?<![.?!:]\s)(?<!^)\b[A-ZÀ-Þ][\w'’-]+")
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
@@ -223,8 +267,10 @@ def judge(question: str, retrieval: Retrieval, sentences: list[ScoredSentence], 
         return Evidence(False, score, "asks for a percentage; the best passages give none")
     if _ASKS_AMOUNT.search(question) and _MONEY_WORD.search(question) and not _HAS_MONEY.search(text):
         return Evidence(False, score, "asks for a sum of money; the best passages name none")
-    if _ASKS_TIME.search(question) and not _HAS_TIME.search(text):
+    if (_ASKS_TIME.search(question) or _ASKS_COMPLETION_TIME.search(question)) and not _HAS_TIME.search(text):
         return Evidence(False, score, "asks when; the best passages give no date")
+    if role_holder_found(question, [s.text for s in sentences]) is False:
+        return Evidence(False, score, "asks who holds a role; no passage names it for what was asked")
     return Evidence(score >= threshold, score, f"gap={gap:.3f} coverage={coverage:.2f} top={top.dense:.3f}")
 
 
