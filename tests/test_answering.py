@@ -256,3 +256,31 @@ def test_near_miss_questions_are_not_answered(services, question):
 def test_role_holder_questions_the_plan_answers_still_are(services, question):
     a = ask(services, question)
     assert a.status == "answered" and "Boomkamp" in a.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "found"),
+    [("Welke leden zitten er in de Young Twente Board?", False), ("Which companies are members of Pioneering?", False),
+     ("Wie zijn de leden van de Twente Board?", True), ("Who are the members of the Twente Board?", True),
+     ("Wie zitten er in de Twente Board?", True), ("Wat doet Pioneering?", None),
+     ("Wie is namens Saxion Hogeschool lid van de Twente Board?", None)],
+)
+def test_member_questions_need_the_membership_of_what_was_asked(question, found):
+    from assistant.answering.evidence import membership_found
+
+    texts = ["Leden Twente Board", *MEMBERS,
+             "De regionale actoren voor deze activiteiten zijn onder andere Novel-T, OostNL, Pioneering en WTC."]
+    assert membership_found(question, texts) is found
+
+
+@pytest.mark.parametrize("question", ["Welke leden zitten er in de Young Twente Board?",
+                                      "Which companies are members of Pioneering?"])
+def test_member_questions_the_plan_does_not_answer(services, question):
+    assert ask(services, question).status == "not_found"
+
+
+@pytest.mark.parametrize("question", ["Wie zijn de leden van de Twente Board?", "Who are the members of the Twente Board?"])
+def test_member_questions_the_plan_answers(services, question):
+    a = ask(services, question)
+    assert a.status == "answered", a.answer
+    assert any(name in a.answer for name in ("Boomkamp", "Veldhuizen", "Mulder", "Kroeze")), a.answer

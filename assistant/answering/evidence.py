@@ -189,6 +189,34 @@ def role_holder_found(question: str, sentences: list[str]) -> bool | None:
     return any(role_re.search(s) and needed <= set(words(s)) for s in sentences)
 
 
+# "Welke leden zitten er in X?" / "Wie zijn de leden van X?" / "Which companies are members of X?":
+# only passages about X's membership answer it (a heading or sentence with "leden"/"lid" and
+# every word of X); the Twente Board's member list does not answer it for the Young Twente Board
+_MEMBERS_QUESTION = re.compile(
+    r"^\s*(?:welke\s+(?:leden|bedrijven|organisaties|partijen)\s+(?:zitten|zijn)\s+(?:er\s+)?(?:in|lid\s+van)"
+    r"|wie\s+(?:zitten|zaten)\s+(?:er\s+)?in"
+    r"|wie\s+(?:zijn|waren)\s+(?:de\s+)?(?:leden\s+van|lid\s+van)"
+    r"|welke\s+leden\s+(?:heeft|telt)"
+    r"|(?:who|which\s+\w+)\s+(?:are|were)\s+(?:the\s+)?members\s+of"
+    r"|who\s+(?:sits|sit)\s+(?:on|in))\s+(?P<org>[^?]+?)\s*\??\s*$",
+    re.I,
+)
+_MEMBERSHIP_WORD = re.compile(r"\b(?:leden|lid|ledenlijst|members?|aangesloten)\b", re.I)
+
+
+def membership_found(question: str, texts: list[str]) -> bool | None:
+    """None when the question does not ask who the members of something are; otherwise whether
+    one text (a sentence or a section heading) speaks of membership together with every word of
+    that something."""
+    m = _MEMBERS_QUESTION.match(question)
+    if m is None:
+        return None
+    needed = {w for w in words(m.group("org")) if w not in FUNCTION_WORDS}
+    if not needed:
+        return None
+    return any(_MEMBERSHIP_WORD.search(t) and needed <= set(words(t)) for t in texts)
+
+
 # a capitalised word inside the question (not its first word) and years: names the question relies on
 _NAME = re.compile(r"(?<![.?!:]\s)(?<!^)\b[A-ZÀ-Þ][\w'’-]+")
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
@@ -271,6 +299,9 @@ def judge(question: str, retrieval: Retrieval, sentences: list[ScoredSentence], 
         return Evidence(False, score, "asks when; the best passages give no date")
     if role_holder_found(question, [s.text for s in sentences]) is False:
         return Evidence(False, score, "asks who holds a role; no passage names it for what was asked")
+    headings = [" ".join(filter(None, (p.chunk.heading_path, p.chunk.section_title))) for p in retrieval.passages[:4]]
+    if membership_found(question, [s.text for s in sentences] + headings) is False:
+        return Evidence(False, score, "asks who the members are; no passage lists them for what was asked")
     return Evidence(score >= threshold, score, f"gap={gap:.3f} coverage={coverage:.2f} top={top.dense:.3f}")
 
 
