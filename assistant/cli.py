@@ -33,7 +33,12 @@ def ingest(
     from assistant.services import Services
     from ingest.store import StoreError
 
+    from assistant.documents import recover_interrupted_uploads
+
     services = Services(_settings())
+    recovery = recover_interrupted_uploads(services.settings.data_dir)
+    if recovery.undone:  # a server was killed during an upload: its client never got a 201
+        typer.echo(f"put back as before an interrupted upload: {', '.join(recovery.undone)}", err=True)
     try:
         report = services.ingest(corpus_dir=corpus, rebuild=rebuild, progress=sys.stderr.isatty() or not as_json)
     except StoreError as exc:

@@ -17,6 +17,7 @@ the files are put back as they were, so a failed change leaves the stored docume
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import threading
@@ -39,7 +40,11 @@ from ingest.store import read_manifest
 MAX_NAME_CHARS = 200
 _FORBIDDEN_NAME_CHARS = set('/\\<>:"|?*')
 _READ_BLOCK = 64 * 1024
+log = logging.getLogger("assistant.documents")
 STAGING = ".staging"
+JOURNAL = "journal.json"  # in an upload's staging folder while its files are moved and ingested
+PREVIOUS = "previous"  # the replaced version, kept in the staging folder until the upload is done
+REMOVED = "removed"  # a deleted upload, kept in the staging folder until the removal is done
 
 
 class DocumentError(Exception):
@@ -179,6 +184,7 @@ class DocumentService:
         check_extension(name)
         limit = self.settings.max_upload_bytes if max_bytes is None else max_bytes
         rel = f"{UPLOADS}/{name}"
+        self.sweep_staging()  # a crashed upload of another process is undone before this one
         with self._staging() as stage:
             staged_root = stage / "root"
             staged = staged_root / UPLOADS / name
@@ -190,9 +196,13 @@ class DocumentService:
 
             with _lock_for(self.data_dir):
                 target = self.uploads_dir / name
-                previous = stage / "previous"
+                previous = stage / PREVIOUS
                 replaced = target.is_file()
                 excluded_before = self._read_excluded_raw()
+                # from here until the ingest has succeeded, a crash is undone at the next start
+                # (recover_interrupted_uploads): the client never got its 201
+                _atomic_write(stage / JOURNAL, json.dumps(
+                    {"target": rel, "replaced": replaced, "excluded": excluded_before}, ensure_ascii=False))
                 self.uploads_dir.mkdir(parents=True, exist_ok=True)
                 if replaced:
                     os.replace(target, previous)
@@ -217,6 +227,7 @@ class DocumentService:
                     # the indexer kept the previous version (or nothing): put the files back to match
                     rollback()
                     raise UnreadableDocument(failed[rel])
+                (stage / JOURNAL).unlink()  # done: nothing to undo any more
         entry = next((d for d in self.list() if d["path"] == rel), None)
         if entry is None:  # pragma: no cover - ingest reported success for this path
             raise DocumentError(f"{name} was stored but is not in the index; see the server log")
@@ -224,25 +235,30 @@ class DocumentService:
 
     def remove(self, doc_id: str) -> DocumentChange:
         """Delete an uploaded file, or exclude a corpus document; then re-ingest."""
+        self.sweep_staging()
         with _lock_for(self.data_dir):
             entry = self.get(doc_id)
             rel = entry["path"]
             uploaded = self.data_dir / rel
             with self._staging() as stage:
                 excluded_before = self._read_excluded_raw()
-                moved = False
-                if entry["source"] == "upload" and uploaded.is_file():
-                    os.replace(uploaded, stage / "removed")
-                    moved = True
+                moved = entry["source"] == "upload" and uploaded.is_file()
+                # a crash before the ingest succeeded is undone at the next start, as for uploads
+                _atomic_write(stage / JOURNAL, json.dumps(
+                    {"target": rel, "replaced": False, "removed": moved, "excluded": excluded_before},
+                    ensure_ascii=False))
+                if moved:
+                    os.replace(uploaded, stage / REMOVED)
                 else:
                     self._write_excluded(excluded_paths(self.settings) | {rel})
                 try:
                     report = self.services.ingest(progress=False)
                 except BaseException:
                     if moved:
-                        os.replace(stage / "removed", uploaded)
+                        os.replace(stage / REMOVED, uploaded)
                     self._write_excluded_raw(excluded_before)
                     raise
+                (stage / JOURNAL).unlink()
         return DocumentChange(document=entry, report=report)
 
     # ---- helpers ------------------------------------------------------------------------------
@@ -259,23 +275,14 @@ class DocumentService:
         if not chunks:
             raise UnreadableDocument(f"{UPLOADS}/{staged.name}: no text content found after cleaning")
 
-    def sweep_staging(self) -> list[str]:
-        """Remove staging folders whose upload can no longer finish: their process is gone (a
-        crash or kill -9 mid-upload). Folders of live processes, this one included, are left.
-        Returns the names removed. Nothing in staging is ever read back, so this loses nothing."""
-        root = self.data_dir / STAGING
-        removed = []
-        for entry in sorted(root.iterdir()) if root.is_dir() else []:
-            if not _owner_alive(entry.name):
-                shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
-                removed.append(entry.name)
-        return removed
+    def sweep_staging(self) -> "Recovery":
+        """Undo and remove what uploads killed mid-way left behind; see recover_interrupted_uploads."""
+        return recover_interrupted_uploads(self.data_dir)
 
     @contextmanager
     def _staging(self) -> Iterator[Path]:
         """A private folder on the data dir's file system (so moves out of it are atomic), named
         after its process (pid and start time) so a later sweep can tell it was orphaned."""
-        self.sweep_staging()
         stage = self.data_dir / STAGING / f"{_process_tag(os.getpid())}-{uuid.uuid4().hex}"
         stage.mkdir(parents=True)
         try:
@@ -296,6 +303,75 @@ class DocumentService:
 
     def _write_excluded(self, paths: set[str]) -> None:
         _atomic_write(self.data_dir / EXCLUDED, json.dumps(sorted(paths), ensure_ascii=False, indent=1))
+
+
+@dataclass
+class Recovery:
+    removed: list[str]  # staging folders of processes that are gone
+    undone: list[str]  # uploads (data-dir relative paths) put back as they were before them
+
+    def __bool__(self) -> bool:
+        return bool(self.removed)
+
+
+def recover_interrupted_uploads(data_dir: Path) -> Recovery:
+    """After a crash (kill -9, power loss) during an upload or a removal: put the stored files
+    back as they were before it and remove its staging folder. A change is all or nothing for its
+    client, who never got its answer: a new file is removed again, a replaced or deleted one comes
+    back (kept in the staging folder until the change finished), the exclusion list gets its old
+    content.
+    Staging folders of live processes, this one included, are left alone. Call before an ingest,
+    so the index follows the restored files (`serve` and `assistant ingest` do)."""
+    data_dir = Path(data_dir)
+    root = data_dir / STAGING
+    recovery = Recovery([], [])
+    if not root.is_dir():
+        return recovery
+    with _lock_for(data_dir):
+        for entry in sorted(root.iterdir()):
+            if _owner_alive(entry.name):
+                continue
+            journal = entry / JOURNAL
+            if entry.is_dir() and journal.is_file():
+                try:
+                    j = json.loads(journal.read_text(encoding="utf-8"))
+                    _undo_change(data_dir, entry, j["target"], bool(j["replaced"]), bool(j.get("removed")),
+                                 j.get("excluded"))
+                    recovery.undone.append(j["target"])
+                except (OSError, ValueError, KeyError, TypeError) as exc:
+                    # keep the folder for a person to look at rather than lose a previous version
+                    log.error("could not undo the interrupted upload in %s: %s", entry, exc)
+                    continue
+            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+            recovery.removed.append(entry.name)
+    return recovery
+
+
+def _undo_change(data_dir: Path, stage: Path, rel: str, replaced: bool, removed: bool,
+                 excluded: str | None) -> None:
+    if not isinstance(rel, str) or not rel or rel.startswith(("/", "\\")) or ".." in rel.replace("\\", "/").split("/"):
+        raise ValueError(f"journal target is not a stored document's path: {rel!r}")
+    target = data_dir / rel
+    if removed:  # a deletion: the file comes back (if the crash came after its move)
+        if not target.resolve().is_relative_to((data_dir / UPLOADS).resolve()):
+            raise ValueError(f"journal target outside the uploads: {rel!r}")
+        if (stage / REMOVED).is_file():
+            os.replace(stage / REMOVED, target)
+    elif rel.startswith(f"{UPLOADS}/"):  # an upload: the previous version comes back, or nothing
+        if not target.resolve().is_relative_to((data_dir / UPLOADS).resolve()):
+            raise ValueError(f"journal target outside the uploads: {rel!r}")
+        if replaced and (stage / PREVIOUS).is_file():
+            os.replace(stage / PREVIOUS, target)
+        elif not replaced:
+            target.unlink(missing_ok=True)
+        # replaced but no previous file: the crash came before the move; the target is the old one
+    elif replaced or not rel:  # a corpus document is only ever excluded, never replaced
+        raise ValueError(f"journal for a corpus document with replaced={replaced!r}: {rel!r}")
+    path = data_dir / EXCLUDED
+    if excluded is None:
+        path.unlink(missing_ok=True)
+    else:
+        _atomic_write(path, excluded)
 
 
 def _process_tag(pid: int) -> str | None:

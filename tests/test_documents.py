@@ -198,8 +198,121 @@ def test_sweep_removes_only_orphaned_staging_folders(fresh_services):
     for folder in (live, orphan, reused_pid, legacy):
         (folder / "x.md").parent.mkdir(parents=True)
         (folder / "x.md").write_bytes(NOTE)
-    assert sorted(docs.sweep_staging()) == sorted(p.name for p in (orphan, reused_pid, legacy))
+    assert sorted(docs.sweep_staging().removed) == sorted(p.name for p in (orphan, reused_pid, legacy))
     assert [p.name for p in root.iterdir()] == [live.name]
 
     docs.add("kwartel.md", NOTE)  # an upload sweeps too, and cleans its own folder after
     assert [p.name for p in root.iterdir()] == [live.name]
+
+
+def _orphan_upload(docs, name: str, content: bytes, *, replace_with: bytes | None = None) -> Path:
+    """What an upload killed between its file moves and its 201 leaves: the new file in
+    uploads/, the journal and (for a replacement) the previous version in a dead process's
+    staging folder. Built by hand with the same layout `add` uses."""
+    import json as _json
+    import subprocess
+    import sys
+
+    from assistant.documents import JOURNAL, PREVIOUS, STAGING
+
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)
+    stage = docs.data_dir / STAGING / f"{dead}-1-deadbeef"
+    stage.mkdir(parents=True)
+    target = docs.uploads_dir / name
+    replaced = target.is_file()
+    excluded = docs._read_excluded_raw()
+    (stage / JOURNAL).write_text(_json.dumps({"target": f"uploads/{name}", "replaced": replaced,
+                                              "excluded": excluded}), encoding="utf-8")
+    if replaced:
+        target.replace(stage / PREVIOUS)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content if replace_with is None else replace_with)
+    return stage
+
+
+def test_an_interrupted_new_upload_is_undone_at_recovery(fresh_services):
+    from assistant.documents import recover_interrupted_uploads
+
+    docs = DocumentService(fresh_services)
+    before = manifest_bytes(fresh_services)
+    stage = _orphan_upload(docs, "kwartel.md", NOTE)
+    recovery = recover_interrupted_uploads(docs.data_dir)
+    assert recovery.undone == ["uploads/kwartel.md"] and recovery.removed == [stage.name]
+    assert not (docs.uploads_dir / "kwartel.md").exists() and not stage.exists()
+    report = fresh_services.ingest(progress=False)  # what serve / assistant ingest do next
+    assert not report.changed and manifest_bytes(fresh_services) == before
+    assert [d["id"] for d in docs.list()] == [PLAN_ID]
+
+
+def test_an_interrupted_replacement_gets_the_previous_version_back(fresh_services):
+    from assistant.documents import recover_interrupted_uploads
+
+    docs = DocumentService(fresh_services)
+    docs.add("kwartel.md", NOTE)
+    docs.remove(PLAN_ID)  # an exclusion that the interrupted upload must not change either
+    excluded = (docs.data_dir / "excluded.json").read_bytes()
+    before = manifest_bytes(fresh_services)
+    _orphan_upload(docs, "kwartel.md", NOTE, replace_with=NOTE.replace(b"Ommen", b"Zwolle"))
+    (docs.data_dir / "excluded.json").write_text("[]", encoding="utf-8")  # the upload had changed it
+    recovery = recover_interrupted_uploads(docs.data_dir)
+    assert recovery.undone == ["uploads/kwartel.md"]
+    assert (docs.uploads_dir / "kwartel.md").read_bytes() == NOTE  # the stored version, not lost
+    assert (docs.data_dir / "excluded.json").read_bytes() == excluded
+    assert not fresh_services.ingest(progress=False).changed and manifest_bytes(fresh_services) == before
+
+
+def test_recovery_leaves_a_live_upload_alone(fresh_services):
+    import os
+
+    from assistant.documents import JOURNAL, STAGING, _process_tag, recover_interrupted_uploads
+
+    docs = DocumentService(fresh_services)
+    live = docs.data_dir / STAGING / f"{_process_tag(os.getpid())}-cafe"
+    live.mkdir(parents=True)
+    (live / JOURNAL).write_text('{"target": "uploads/x.md", "replaced": false, "excluded": null}')
+    (docs.uploads_dir).mkdir(parents=True, exist_ok=True)
+    (docs.uploads_dir / "x.md").write_bytes(NOTE)
+    recovery = recover_interrupted_uploads(docs.data_dir)
+    assert recovery.undone == [] and recovery.removed == []
+    assert (docs.uploads_dir / "x.md").exists() and live.exists()
+
+
+def test_a_journal_pointing_outside_the_uploads_is_not_followed(fresh_services):
+    import subprocess
+    import sys
+
+    from assistant.documents import JOURNAL, STAGING, recover_interrupted_uploads
+
+    docs = DocumentService(fresh_services)
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)
+    stage = docs.data_dir / STAGING / f"{dead}-1-bad"
+    stage.mkdir(parents=True)
+    (stage / JOURNAL).write_text('{"target": "../current.json", "replaced": false, "excluded": null}')
+    before = manifest_bytes(fresh_services)
+    recovery = recover_interrupted_uploads(docs.data_dir)
+    assert recovery.undone == [] and stage.exists()  # kept for a person to look at
+    assert manifest_bytes(fresh_services) == before
+
+
+def test_an_interrupted_removal_is_undone_too(fresh_services):
+    import json as _json
+    import subprocess
+    import sys
+
+    from assistant.documents import JOURNAL, REMOVED, STAGING, recover_interrupted_uploads
+
+    docs = DocumentService(fresh_services)
+    docs.add("kwartel.md", NOTE)
+    before = manifest_bytes(fresh_services)
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)
+    stage = docs.data_dir / STAGING / f"{dead}-1-removal"
+    stage.mkdir(parents=True)
+    (stage / JOURNAL).write_text(_json.dumps({"target": "uploads/kwartel.md", "replaced": False,
+                                              "removed": True, "excluded": None}))
+    (docs.uploads_dir / "kwartel.md").replace(stage / REMOVED)  # killed after the move
+    assert recover_interrupted_uploads(docs.data_dir).undone == ["uploads/kwartel.md"]
+    assert (docs.uploads_dir / "kwartel.md").read_bytes() == NOTE and not stage.exists()
+    assert not fresh_services.ingest(progress=False).changed and manifest_bytes(fresh_services) == before

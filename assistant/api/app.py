@@ -10,6 +10,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -104,9 +105,13 @@ def create_app(settings: Settings, services: Services | None = None, *, ui: bool
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        removed = app.state.documents.sweep_staging()  # orphans of an upload killed mid-way
-        if removed:
-            log.info("removed %d staging folder(s) left by an interrupted upload", len(removed))
+        # `serve` recovers before its start-up ingest; an app built otherwise does it here
+        recovery = app.state.documents.sweep_staging()
+        if recovery.undone:
+            log.warning("undid interrupted upload(s): %s", ", ".join(recovery.undone))
+            await run_in_threadpool(services.ingest, progress=False)
+        elif recovery:
+            log.info("removed %d staging folder(s) left by an interrupted upload", len(recovery.removed))
         yield
         if owned:
             services.close()

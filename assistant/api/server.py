@@ -6,6 +6,7 @@ import logging
 import sys
 import threading
 
+from assistant.documents import recover_interrupted_uploads
 from assistant.services import Services
 from assistant.settings import Settings
 from ingest.store import EmbedderMismatch, StoreError, read_manifest
@@ -23,6 +24,10 @@ def prepare(services: Services) -> None:
         had_index = read_manifest(settings.data_dir) is not None
     except StoreError:
         had_index = False
+    recovery = recover_interrupted_uploads(settings.data_dir)
+    if recovery:
+        print(f"removed {len(recovery.removed)} staging folder(s) of interrupted uploads"
+              + (f"; put back as before: {', '.join(recovery.undone)}" if recovery.undone else ""), file=sys.stderr)
     print(f"checking the index in {settings.data_dir} against {settings.corpus_dir} ...", file=sys.stderr)
     try:
         report = services.ingest(progress=True)
