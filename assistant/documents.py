@@ -351,22 +351,18 @@ def _undo_change(data_dir: Path, stage: Path, rel: str, replaced: bool, removed:
                  excluded: str | None) -> None:
     if not isinstance(rel, str) or not rel or rel.startswith(("/", "\\")) or ".." in rel.replace("\\", "/").split("/"):
         raise ValueError(f"journal target is not a stored document's path: {rel!r}")
+    is_upload = rel.startswith(f"{UPLOADS}/")
+    if (removed or replaced) and not is_upload:  # a corpus document is only ever excluded
+        raise ValueError(f"journal for a corpus document with replaced/removed set: {rel!r}")
     target = data_dir / rel
     if removed:  # a deletion: the file comes back (if the crash came after its move)
-        if not target.resolve().is_relative_to((data_dir / UPLOADS).resolve()):
-            raise ValueError(f"journal target outside the uploads: {rel!r}")
         if (stage / REMOVED).is_file():
             os.replace(stage / REMOVED, target)
-    elif rel.startswith(f"{UPLOADS}/"):  # an upload: the previous version comes back, or nothing
-        if not target.resolve().is_relative_to((data_dir / UPLOADS).resolve()):
-            raise ValueError(f"journal target outside the uploads: {rel!r}")
-        if replaced and (stage / PREVIOUS).is_file():
+    elif replaced:  # the previous version comes back (if the crash came after its move)
+        if (stage / PREVIOUS).is_file():
             os.replace(stage / PREVIOUS, target)
-        elif not replaced:
-            target.unlink(missing_ok=True)
-        # replaced but no previous file: the crash came before the move; the target is the old one
-    elif replaced or not rel:  # a corpus document is only ever excluded, never replaced
-        raise ValueError(f"journal for a corpus document with replaced={replaced!r}: {rel!r}")
+    elif is_upload:  # a new upload goes again
+        target.unlink(missing_ok=True)
     path = data_dir / EXCLUDED
     if excluded is None:
         path.unlink(missing_ok=True)

@@ -178,19 +178,25 @@ def test_a_windows_path_as_sent_is_refused_not_shortened():
         check_name(sent_filename(_upload('form-data; name="file"; filename="C:\\Windows\\evil.md"')))
 
 
+def _dead_pid() -> int:
+    """The pid of a process that has ended (a crashed upload's owner)."""
+    import subprocess
+    import sys
+
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)
+
+
 def test_sweep_removes_only_orphaned_staging_folders(fresh_services):
     """A kill -9 mid-upload leaves its staging folder behind; the next start or upload removes
     it, while a live process's folder (an upload in progress) is kept."""
     import os
-    import subprocess
-    import sys
 
     from assistant.documents import STAGING, _process_tag
 
     docs = DocumentService(fresh_services)
     root = fresh_services.settings.data_dir / STAGING
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    dead_pid = int(dead.stdout)
+    dead_pid = _dead_pid()
     live = root / f"{_process_tag(os.getpid())}-aaaa"
     orphan = root / f"{dead_pid}-123-bbbb"
     reused_pid = root / f"{os.getpid()}-1-cccc"  # our pid, another start time: an earlier process
@@ -210,13 +216,10 @@ def _orphan_upload(docs, name: str, content: bytes, *, replace_with: bytes | Non
     uploads/, the journal and (for a replacement) the previous version in a dead process's
     staging folder. Built by hand with the same layout `add` uses."""
     import json as _json
-    import subprocess
-    import sys
 
     from assistant.documents import JOURNAL, PREVIOUS, STAGING
 
-    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True).stdout)
+    dead = _dead_pid()
     stage = docs.data_dir / STAGING / f"{dead}-1-deadbeef"
     stage.mkdir(parents=True)
     target = docs.uploads_dir / name
@@ -279,14 +282,10 @@ def test_recovery_leaves_a_live_upload_alone(fresh_services):
 
 
 def test_a_journal_pointing_outside_the_uploads_is_not_followed(fresh_services):
-    import subprocess
-    import sys
-
     from assistant.documents import JOURNAL, STAGING, recover_interrupted_uploads
 
     docs = DocumentService(fresh_services)
-    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True).stdout)
+    dead = _dead_pid()
     stage = docs.data_dir / STAGING / f"{dead}-1-bad"
     stage.mkdir(parents=True)
     (stage / JOURNAL).write_text('{"target": "../current.json", "replaced": false, "excluded": null}')
@@ -298,16 +297,13 @@ def test_a_journal_pointing_outside_the_uploads_is_not_followed(fresh_services):
 
 def test_an_interrupted_removal_is_undone_too(fresh_services):
     import json as _json
-    import subprocess
-    import sys
 
     from assistant.documents import JOURNAL, REMOVED, STAGING, recover_interrupted_uploads
 
     docs = DocumentService(fresh_services)
     docs.add("kwartel.md", NOTE)
     before = manifest_bytes(fresh_services)
-    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True).stdout)
+    dead = _dead_pid()
     stage = docs.data_dir / STAGING / f"{dead}-1-removal"
     stage.mkdir(parents=True)
     (stage / JOURNAL).write_text(_json.dumps({"target": "uploads/kwartel.md", "replaced": False,

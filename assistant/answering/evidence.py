@@ -181,12 +181,15 @@ def role_holder_found(question: str, sentences: list[str]) -> bool | None:
     if m is None:
         return None
     role = _ROLES[m.group("role").lower()] if m.group("role") else "voorzitter"
-    org = m.group("org") or m.group("org2") or ""
-    needed = {w for w in words(org) if w not in FUNCTION_WORDS}
+    return _said_of(re.compile(rf"\b{role}", re.I), m.group("org") or m.group("org2") or "", sentences)
+
+
+def _said_of(marker: re.Pattern, subject: str, texts: list[str]) -> bool | None:
+    """Whether one text has `marker` and every word of `subject` (None: the subject has no words)."""
+    needed = {w for w in words(subject) if w not in FUNCTION_WORDS}
     if not needed:
         return None
-    role_re = re.compile(rf"\b{role}", re.I)
-    return any(role_re.search(s) and needed <= set(words(s)) for s in sentences)
+    return any(marker.search(t) and needed <= set(words(t)) for t in texts)
 
 
 # "Welke leden zitten er in X?" / "Wie zijn de leden van X?" / "Which companies are members of X?":
@@ -209,12 +212,7 @@ def membership_found(question: str, texts: list[str]) -> bool | None:
     one text (a sentence or a section heading) speaks of membership together with every word of
     that something."""
     m = _MEMBERS_QUESTION.match(question)
-    if m is None:
-        return None
-    needed = {w for w in words(m.group("org")) if w not in FUNCTION_WORDS}
-    if not needed:
-        return None
-    return any(_MEMBERSHIP_WORD.search(t) and needed <= set(words(t)) for t in texts)
+    return None if m is None else _said_of(_MEMBERSHIP_WORD, m.group("org"), texts)
 
 
 # a capitalised word inside the question (not its first word) and years: names the question relies on
