@@ -103,9 +103,7 @@ def _print_answer(answer, as_json: bool) -> None:
     if answer.citations:
         typer.echo("\nBronnen / sources:")
         for c in answer.citations:
-            where = " ".join(x for x in [f"§{c.section}" if c.section else "", c.section_title or "",
-                                         f"p. {c.page}" if c.page else ""] if x)
-            typer.echo(f"[{c.id}] {c.document} — {where}")
+            typer.echo(f"[{c.id}] {c.document} — {c.location()}")
             typer.echo("    " + c.text[:300].replace("\n", " ") + ("…" if len(c.text) > 300 else ""))
     if answer.flagged_sentences:
         typer.echo(f"\n(dropped {len(answer.flagged_sentences)} unsupported sentence(s))")
@@ -119,8 +117,8 @@ def ask(
     as_json: bool = typer.Option(False, "--json", help="print the answer as JSON"),
 ):
     """Answer one question with citations."""
-    from assistant.answering.generators import GeneratorError
-    from assistant.answering.service import QuestionError
+    from assistant.llm.base import GeneratorError
+    from assistant.answering.errors import QuestionError
     from assistant.services import Services
     from ingest.store import StoreError
 
@@ -135,8 +133,8 @@ def ask(
 @app.command()
 def chat(backend: Optional[str] = typer.Option(None, "--backend")):
     """Interactive conversation in the terminal (empty line or Ctrl-D ends it)."""
-    from assistant.answering.generators import GeneratorError
-    from assistant.answering.service import QuestionError
+    from assistant.llm.base import GeneratorError
+    from assistant.answering.errors import QuestionError
     from assistant.schema import ChatMessage
     from assistant.services import Services
     from ingest.store import StoreError
@@ -168,8 +166,8 @@ def fit(
     as_json: bool = typer.Option(False, "--json"),
 ):
     """Does an idea fit one of the plan's impact portfolios?"""
-    from assistant.answering.generators import GeneratorError
-    from assistant.answering.service import BackendBusy
+    from assistant.llm.base import GeneratorError
+    from assistant.answering.errors import BackendBusy
     from assistant.portfolio import IdeaError, render_fit
     from assistant.services import Services
     from ingest.store import StoreError
@@ -216,7 +214,7 @@ def bench(
     chunks: Optional[int] = typer.Option(None, "--chunks", help="scale: chunks embedded for real in the ingest ratio"),
 ):
     """Benchmarks that print figures beside a baseline measured in the same run."""
-    from assistant.bench import main as run_bench
+    from evals.bench import main as run_bench
 
     options = {"chunks": chunks} if chunks is not None else {}
     raise typer.Exit(run_bench(_settings(), what=what, out=out, **options))

@@ -32,6 +32,7 @@ import psutil
 
 from assistant.services import Services
 from ingest.chunking import chunk_corpus_document
+from ingest.files import atomic_write_text
 from ingest.indexer import EXCLUDED, UPLOADS, IngestReport, excluded_paths
 from ingest.loaders import SUPPORTED_EXTENSIONS, load_file
 from ingest.model import IngestError
@@ -201,7 +202,7 @@ class DocumentService:
                 excluded_before = self._read_excluded_raw()
                 # from here until the ingest has succeeded, a crash is undone at the next start
                 # (recover_interrupted_uploads): the client never got its 201
-                _atomic_write(stage / JOURNAL, json.dumps(
+                atomic_write_text(stage / JOURNAL, json.dumps(
                     {"target": rel, "replaced": replaced, "excluded": excluded_before}, ensure_ascii=False))
                 self.uploads_dir.mkdir(parents=True, exist_ok=True)
                 if replaced:
@@ -244,7 +245,7 @@ class DocumentService:
                 excluded_before = self._read_excluded_raw()
                 moved = entry["source"] == "upload" and uploaded.is_file()
                 # a crash before the ingest succeeded is undone at the next start, as for uploads
-                _atomic_write(stage / JOURNAL, json.dumps(
+                atomic_write_text(stage / JOURNAL, json.dumps(
                     {"target": rel, "replaced": False, "removed": moved, "excluded": excluded_before},
                     ensure_ascii=False))
                 if moved:
@@ -299,10 +300,10 @@ class DocumentService:
         if raw is None:
             path.unlink(missing_ok=True)
         else:
-            _atomic_write(path, raw)
+            atomic_write_text(path, raw)
 
     def _write_excluded(self, paths: set[str]) -> None:
-        _atomic_write(self.data_dir / EXCLUDED, json.dumps(sorted(paths), ensure_ascii=False, indent=1))
+        atomic_write_text(self.data_dir / EXCLUDED, json.dumps(sorted(paths), ensure_ascii=False, indent=1))
 
 
 @dataclass
@@ -367,7 +368,7 @@ def _undo_change(data_dir: Path, stage: Path, rel: str, replaced: bool, removed:
     if excluded is None:
         path.unlink(missing_ok=True)
     else:
-        _atomic_write(path, excluded)
+        atomic_write_text(path, excluded)
 
 
 def _process_tag(pid: int) -> str | None:
@@ -401,12 +402,3 @@ def _copy_limited(content: bytes | BinaryIO, dest: Path, limit: int) -> int:
                 raise TooLarge(f"the file is larger than the upload limit of {limit:,} bytes")
             out.write(block)
     return size
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

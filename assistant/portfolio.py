@@ -35,9 +35,12 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from assistant.answering.generators import Generator, generate
-from assistant.answering.service import BACKENDS, BackendBusy, citation_for, clean_output, text_problem
-from assistant.language import detect_language
+from assistant.llm.base import Generator, generate
+from assistant.answering.errors import BackendBusy
+from assistant.answering.citations import check_citations, citation_for
+from assistant.answering.text import clean_output, text_problem
+from assistant.llm.names import BACKENDS
+from ingest.language import detect_language
 from assistant.retrieval import Passage, join_chunk_texts
 from assistant.schema import ActionLineMatch, Citation, PlanCondition, PortfolioFit, PortfolioMatch
 from assistant.settings import Settings
@@ -868,8 +871,7 @@ class PortfolioService:
             blocks = []
             for gid in keep:
                 p, c = by_id[gid]
-                where = (f"§{c.section} {c.section_title or ''}".strip() if c.section
-                         else (c.section_title or c.document))
+                where = c.location() or c.document
                 blocks.append(f"[{local[gid]}] ({where})\n\"\"\"\n{p.text}\n\"\"\"")
             # the decided verdict, in words and with the model's source numbers
             shown = [p for p in portfolios if p.fit != "none"]
@@ -896,7 +898,7 @@ class PortfolioService:
         label = rf"^\s*(?:{re.escape(t['verdict_label'])}|{re.escape(t['idea'])})\s*:\s*"
         text = re.sub(label, "", text.strip(), flags=re.I)
         passages = [by_id[gid][0] for gid in keep]
-        kept, flagged, _used = answers.check_citations(text, passages)
+        kept, flagged, _used = check_citations(text, passages, answers.bank)
         if not kept.strip():
             return composed, flagged
         back = {i + 1: gid for i, gid in enumerate(keep)}
@@ -964,9 +966,7 @@ def render_fit(result: PortfolioFit) -> str:
             c = cited.get(n)
             if c is None:
                 continue
-            where = " ".join(x for x in [f"§{c.section}" if c.section else "", c.section_title or "",
-                                         f"p. {c.page}" if c.page else ""] if x)
-            lines.append(f"  [{n}] {c.document} — {where}")
+            lines.append(f"  [{n}] {c.document} — {c.location()}")
             lines.append("      " + c.text[:240].replace("\n", " ") + ("…" if len(c.text) > 240 else ""))
     if result.timings.get("total") is not None:
         lines += ["", f"({result.timings['total']:.0f} ms)"]

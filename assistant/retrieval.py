@@ -10,7 +10,7 @@ from typing import Literal
 
 import numpy as np
 
-from assistant.embedding import Embedder
+from ingest.embedding import Embedder
 from assistant.settings import Settings
 from ingest.model import Chunk
 from ingest.store import StoreReader

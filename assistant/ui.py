@@ -196,26 +196,20 @@ def streaming_markdown(text: str) -> str:
 
 def error_text(exc: BaseException) -> str:
     """A readable message for the page; never a traceback."""
-    from assistant.answering.generators import GeneratorError
-    from assistant.answering.service import BackendBusy, QuestionError
+    from assistant.failures import classify
 
+    failure = classify(exc)
     msg = str(exc).strip() or exc.__class__.__name__
-    if isinstance(exc, BackendBusy):
+    if failure.code == "backend_busy":
         return "Het taalmodel is bezet met andere vragen. Probeer het over een paar seconden opnieuw."
-    if isinstance(exc, QuestionError):
+    if failure.code == "invalid_question":
         return f"Deze vraag kan niet worden verwerkt: {msg}."
-    if isinstance(exc, GeneratorError):
+    if failure.code == "backend_unavailable":
         return (f"Het gekozen taalmodel is niet beschikbaar: {msg}. Kies ‘Extractief’ als "
                 "antwoordmethode om zonder taalmodel te antwoorden.")
-    if _is_user_error(exc):
+    if failure.expected:
         return msg
     return f"{L['error']} ({exc.__class__.__name__}). Probeer het opnieuw of kies een andere antwoordmethode."
-
-
-def _is_user_error(exc: BaseException) -> bool:
-    """Errors whose message is written for people (bad idea text, store problems, documents)."""
-    names = {c.__name__ for c in type(exc).__mro__}
-    return bool(names & {"IdeaError", "StoreError", "DocumentError", "IngestError", "UploadError"})
 
 
 def error_markdown(exc: BaseException) -> str:
@@ -223,16 +217,8 @@ def error_markdown(exc: BaseException) -> str:
 
 
 def _citation_location(c: Citation) -> str:
-    """'§6.1 Focus op impactportfolio's, p. 21' (escaped); parts that are missing are left out."""
-    parts = []
-    if c.section:
-        parts.append(f"{L['section']}{esc(c.section)}")
-    if c.section_title and c.section_title.strip() != c.document.strip():
-        parts.append(esc(c.section_title))
-    loc = " ".join(parts)
-    if c.page is not None:
-        loc = f"{loc}, {L['page']} {int(c.page)}" if loc else f"{L['page']} {int(c.page)}"
-    return loc
+    """'§6.1 Focus op impactportfolio's, p. 21' (escaped)."""
+    return esc(c.location(section_sign=L["section"], page_word=L["page"]))
 
 
 def citation_card(c: Citation, css_class: str = "ta-source") -> str:
@@ -575,10 +561,6 @@ def portfolio_check(services: "Services", idea: str, backend: str | None) -> str
         return message_html(f"Het idee is {len(idea)} tekens; de grens is {IDEA_MAX_CHARS}.", "error")
     try:
         fit = services.portfolio.check(idea, backend=backend or None)
-    except ModuleNotFoundError as exc:
-        if exc.name != "assistant.portfolio":
-            log.exception("portfolio check failed")
-        return message_html("De portfolio-check is niet beschikbaar op deze server.", "error")
     except Exception as exc:
         if not _is_expected(exc):
             log.exception("portfolio check failed")
@@ -740,10 +722,9 @@ def build_blocks(services: "Services", settings: "Settings", documents_service=N
 
 
 def _is_expected(exc: BaseException) -> bool:
-    from assistant.answering.generators import GeneratorError
-    from assistant.answering.service import BackendBusy, QuestionError
+    from assistant.failures import classify
 
-    return isinstance(exc, (QuestionError, BackendBusy, GeneratorError)) or _is_user_error(exc)
+    return classify(exc).expected
 
 
 def mount_ui(app: "FastAPI", services: "Services", settings: "Settings") -> None:

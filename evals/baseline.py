@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from assistant.embedding import Embedder, as_llama_index
+from ingest.embedding import Embedder, as_llama_index
 from assistant.retrieval import Passage, Retrieval
 from ingest.dutch import Analyzer
 from ingest.model import Chunk

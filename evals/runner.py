@@ -34,10 +34,11 @@ from tqdm import tqdm
 
 from assistant.answering.evidence import SentenceBank, judge, score_sentences
 from assistant.answering.followup import condense, is_follow_up
-from assistant.answering.generators import GeneratorError, generate
-from assistant.answering.service import TEXTS, AnswerService
-from assistant.embedding import Embedder
-from assistant.language import detect_language
+from assistant.llm.base import GeneratorError, generate
+from assistant.answering.prompts import TEXTS
+from assistant.answering.service import AnswerService
+from ingest.embedding import Embedder
+from ingest.language import detect_language
 from assistant.retrieval import Retrieval, Retriever
 from assistant.schema import Answer
 from assistant.settings import Settings
@@ -367,7 +368,7 @@ class Run:
             self.bank = SentenceBank(self.embedder)
 
     def generator(self, name: str):
-        from assistant.answering.generators import GENERATORS
+        from assistant.llm.registry import GENERATORS
 
         if name not in self.generators:
             try:
@@ -648,10 +649,8 @@ def _passage_words(system) -> float | None:
 
 def _portfolio(settings: Settings, embedder: Embedder, index_settings: Settings, bank: SentenceBank,
                subset: str) -> dict:
-    try:
-        from evals.portfolio_eval import evaluate_portfolio
-    except ImportError as exc:
-        return {"skipped": f"evals/portfolio_eval.py is not available ({exc})"}
+    from evals.portfolio_eval import evaluate_portfolio
+
     try:
         from assistant.services import Services
 
@@ -690,7 +689,7 @@ def parse_configs(configs: str | list[str] | None, subset: str, settings: Settin
 def main(settings: Settings, configs: str | None = None, backend: str | None = None,
          subset: str | None = None, out: Path | None = None, judge: bool = False,
          gate: bool = False, progress: bool | None = None) -> int:
-    from assistant.embedding import make_embedder
+    from ingest.embedding import make_embedder
 
     subset = subset or "all"
     if subset not in datasets.SUBSETS:

@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from assistant.embedding import Embedder
-from assistant.settings import Settings
+from ingest.config import IngestConfig
+from ingest.embedding import Embedder
+from ingest.files import sha256_file
 from ingest.chunking import chunk_corpus_document
 from ingest.loaders import SUPPORTED_EXTENSIONS, discover, load_file
 from ingest.model import Chunk, IngestError
@@ -85,26 +86,18 @@ class IngestReport:
         }
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def text_hash(chunk: Chunk) -> str:
     return hashlib.sha1(embed_text(chunk).encode("utf-8")).hexdigest()
 
 
-def excluded_paths(settings: Settings) -> set[str]:
+def excluded_paths(settings: IngestConfig) -> set[str]:
     path = settings.data_dir / EXCLUDED
     if not path.exists():
         return set()
     return set(json.loads(path.read_text(encoding="utf-8")))
 
 
-def source_files(settings: Settings, corpus_dir: Path | None = None) -> list[tuple[Path, Path]]:
+def source_files(settings: IngestConfig, corpus_dir: Path | None = None) -> list[tuple[Path, Path]]:
     """(root, file) pairs: the corpus folder and the uploads kept in the data dir."""
     corpus = Path(corpus_dir or settings.corpus_dir)
     if not corpus.is_dir():
@@ -117,12 +110,12 @@ def source_files(settings: Settings, corpus_dir: Path | None = None) -> list[tup
     return [(root, p) for root, p in pairs if p.relative_to(root).as_posix() not in skip]
 
 
-def chunking_config(settings: Settings) -> dict:
+def chunking_config(settings: IngestConfig) -> dict:
     return {"chunk_words": settings.chunk_words, "overlap_sentences": settings.chunk_overlap_sentences}
 
 
 def ingest(
-    settings: Settings,
+    settings: IngestConfig,
     embedder: Embedder,
     corpus_dir: Path | None = None,
     rebuild: bool = False,

@@ -30,8 +30,9 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from assistant.settings import Settings
+from ingest.config import IngestConfig
 from ingest.dutch import Analyzer
+from ingest.files import atomic_write_text
 from ingest.model import Chunk
 
 MANIFEST = "current.json"
@@ -50,7 +51,7 @@ class StoreUnavailable(StoreError):
     """The Chroma server cannot be reached."""
 
 
-def chroma_client(settings: Settings):
+def chroma_client(settings: IngestConfig):
     import chromadb
 
     chroma_settings = chromadb.Settings(anonymized_telemetry=False)
@@ -73,20 +74,6 @@ def chroma_client(settings: Settings):
 def embed_text(chunk: Chunk) -> str:
     """What gets embedded and keyword-indexed: the heading path gives a short chunk its topic."""
     return f"{chunk.heading_path}\n{chunk.text}" if chunk.heading_path else chunk.text
-
-
-def _fsync_write(path: Path, data: str) -> None:
-    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def read_manifest(data_dir: Path) -> dict | None:
@@ -124,11 +111,11 @@ def instance_id(data_dir: Path) -> str:
     path = data_dir / "instance_id"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        _fsync_write(path, uuid.uuid4().hex[:8])
+        atomic_write_text(path, uuid.uuid4().hex[:8])
     return path.read_text(encoding="utf-8").strip()
 
 
-def collection_prefix(settings: Settings) -> str:
+def collection_prefix(settings: IngestConfig) -> str:
     return f"{settings.collection_prefix}-{instance_id(settings.data_dir)}-"
 
 
@@ -140,7 +127,7 @@ def new_generation_id() -> str:
 class GenerationWriter:
     """Builds one generation aside; `commit` makes it live."""
 
-    settings: Settings
+    settings: IngestConfig
     client: object
     embedder_name: str
     dim: int
@@ -204,7 +191,7 @@ class GenerationWriter:
         old = read_manifest(self.settings.data_dir)
         if old:
             manifest["previous"] = {"generation": old["generation"], "collection": old["collection"]}
-        _fsync_write(self.settings.data_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+        atomic_write_text(self.settings.data_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
         return manifest
 
     def abort(self) -> None:
@@ -215,7 +202,7 @@ class GenerationWriter:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def collect_garbage(settings: Settings, client) -> list[str]:
+def collect_garbage(settings: IngestConfig, client) -> list[str]:
     """Drop generations that are neither live nor the one before (orphans of killed ingests)."""
     manifest = read_manifest(settings.data_dir)
     keep_collections, keep_gens = set(), set()
@@ -240,7 +227,7 @@ def collect_garbage(settings: Settings, client) -> list[str]:
     return removed
 
 
-def check_compatible(manifest: dict, settings: Settings, embedder_name: str, dim: int) -> None:
+def check_compatible(manifest: dict, settings: IngestConfig, embedder_name: str, dim: int) -> None:
     """An index only opens with the embedder and the Chroma mode that built it."""
     built = manifest["embedder"]
     if built["name"] != embedder_name or int(built["dim"]) != dim:
@@ -257,7 +244,7 @@ def check_compatible(manifest: dict, settings: Settings, embedder_name: str, dim
         )
 
 
-def read_generation_chunks(settings: Settings, manifest: dict) -> list[Chunk]:
+def read_generation_chunks(settings: IngestConfig, manifest: dict) -> list[Chunk]:
     path = settings.data_dir / "generations" / manifest["generation"] / "chunks.jsonl"
     try:
         with open(path, encoding="utf-8") as f:
@@ -270,7 +257,7 @@ def read_generation_chunks(settings: Settings, manifest: dict) -> list[Chunk]:
 class StoreReader:
     """The live generation, opened for queries. Cheap to check for staleness (`is_current`)."""
 
-    def __init__(self, settings: Settings, embedder_name: str, dim: int, client=None):
+    def __init__(self, settings: IngestConfig, embedder_name: str, dim: int, client=None):
         manifest = read_manifest(settings.data_dir)
         if manifest is None:
             raise StoreError(

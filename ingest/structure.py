@@ -21,6 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from ingest.language import language_counts
 from ingest.model import LoadedDocument, Section
 
 # --------------------------------------------------------------------------- mapped text
@@ -146,14 +147,6 @@ _TERMINAL_END = re.compile(r"[.!?:;…][\"'”’»)\]]*$")
 _OPEN_QUOTES = "“\"‘'„«"
 _CLOSE_QUOTES = "”\"’'»“"
 
-_EN_WORDS = frozenset(
-    "the a an of with and are on to from at by this that which its it showing shows depicting depicts "
-    "features featuring there has have was were be while".split()
-)
-_NL_WORDS = frozenset(
-    "de het een van en op met voor te dat die om aan zijn wordt worden niet ook we wij naar bij als "
-    "door uit over nog dit deze zich hun er".split()
-)
 _IMAGE_WORDS = re.compile(
     r"(?i)\b(image|images|photo|photos|photograph|picture|illustration|figure|graphic|graphics|icon|"
     r"logo|diagram|drawing|chart|visual|backdrop)\b"
@@ -558,21 +551,18 @@ def _words(s: str) -> list[str]:
 
 
 def _doc_is_dutch(text: str) -> bool:
-    ws = _words(text[:200000])
-    nl = sum(1 for w in ws if w in _NL_WORDS)
-    en = sum(1 for w in ws if w in _EN_WORDS)
+    nl, en = language_counts(text[:200000])
     return nl > en
 
 
 def _is_image_description(text: str, dutch_doc: bool) -> bool:
     if not dutch_doc or not _IMAGE_WORDS.search(text):
         return False
-    ws = _words(text)
-    if len(ws) < 6:
+    n_words = len(_words(text))
+    if n_words < 6:
         return False
-    en = sum(1 for w in ws if w in _EN_WORDS)
-    nl = sum(1 for w in ws if w in _NL_WORDS)
-    return en >= 3 and en >= 2 * nl and en / len(ws) >= 0.12
+    nl, en = language_counts(text)
+    return en >= 3 and en >= 2 * nl and en / n_words >= 0.12
 
 
 def _is_quote_text(t: str) -> bool:

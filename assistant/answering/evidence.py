@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.embedding import Embedder
-from assistant.language import detect_language
+from ingest.embedding import Embedder
+from ingest.language import detect_language
 from assistant.retrieval import Passage, Retrieval
 from ingest.dutch import FUNCTION_WORDS, STOPWORDS, Analyzer, words
 from ingest.sentences import split_sentences

@@ -128,21 +128,12 @@ def create_app(settings: Settings, services: Services | None = None, *, ui: bool
     )
     for module in (health, ask, portfolio, documents, openai_compat):
         app.include_router(module.router)
-    if not (ui and _mount_ui(app, services, settings)):
+    if ui:
+        from assistant.ui import mount_ui  # Gradio is heavy: only imported when the UI is served
+
+        mount_ui(app, services, settings)  # it makes "/" redirect to /ui
+    else:
         @app.get("/", include_in_schema=False)
         async def root() -> RedirectResponse:
             return RedirectResponse("/docs")
     return app
-
-
-def _mount_ui(app: FastAPI, services: Services, settings: Settings) -> bool:
-    """Mount the Gradio UI at /ui (it makes "/" redirect there); False while it does not exist."""
-    try:
-        from assistant.ui import mount_ui
-    except ModuleNotFoundError as exc:
-        if exc.name != "assistant.ui":
-            raise
-        log.info("assistant.ui not found: serving the API only ('/' redirects to /docs)")
-        return False
-    mount_ui(app, services, settings)
-    return True

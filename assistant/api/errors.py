@@ -16,14 +16,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant import documents
-from assistant.answering.generators import GeneratorError
-from assistant.answering.service import BackendBusy, QuestionError
-from ingest.store import StoreError, StoreUnavailable
+from assistant.answering.errors import BackendBusy, QuestionError
+from assistant.documents import DocumentError
+from assistant.failures import Failure, classify
+from assistant.llm.base import GeneratorError
+from assistant.portfolio import IdeaError
+from ingest.store import StoreError
 
 log = logging.getLogger("assistant.api")
 
-RETRY_AFTER_SECONDS = 5
 _MAX_MESSAGE = 500
 _MAX_ERRORS = 10
 
@@ -143,16 +144,6 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict]]:
     return message, trimmed
 
 
-_DOCUMENT_STATUS: dict[type, int] = {
-    documents.InvalidName: 400,
-    documents.EmptyFile: 400,
-    documents.UnsupportedType: 415,
-    documents.TooLarge: 413,
-    documents.UnreadableDocument: 422,
-    documents.DocumentNotFound: 404,
-}
-
-
 def install(app: FastAPI) -> None:
     async def api_error(request: Request, exc: ApiError):
         return error_response(request, exc.status, exc.message, exc.detail, exc.headers, exc.code)
@@ -167,30 +158,12 @@ def install(app: FastAPI) -> None:
         message, detail = _validation_detail(exc)
         return error_response(request, 422, message, detail)
 
-    async def question_error(request: Request, exc: QuestionError):
-        return error_response(request, 422, str(exc), code="invalid_question")
-
-    async def backend_busy(request: Request, exc: BackendBusy):
-        return error_response(request, 503, str(exc), headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-                              code="backend_busy")
-
-    async def generator_error(request: Request, exc: GeneratorError):
-        log.warning("language model unavailable: %s", exc)
-        return error_response(request, 503, f"the language model is not available: {exc}",
-                              code="backend_unavailable")
-
-    async def store_unavailable(request: Request, exc: StoreUnavailable):
-        log.warning("store unavailable: %s", exc)
-        return error_response(request, 503, f"the document store is not reachable: {exc}",
-                              headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, code="store_unavailable")
-
-    async def store_error(request: Request, exc: StoreError):
-        log.warning("store error: %s", exc)
-        return error_response(request, 503, f"the document index is not usable: {exc}", code="store_error")
-
-    async def document_error(request: Request, exc: documents.DocumentError):
-        status = next((s for cls, s in _DOCUMENT_STATUS.items() if isinstance(exc, cls)), 400)
-        return error_response(request, status, str(exc), code=type(exc).__name__)
+    async def known_error(request: Request, exc: Exception):
+        failure = classify(exc)
+        if failure.status >= 500:
+            log.warning("%s: %s", failure.code, exc)
+        return error_response(request, failure.status, failure.message,
+                              headers=failure.headers, code=failure.code)
 
     async def unexpected(request: Request, exc: Exception):
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -200,28 +173,16 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(QuestionError, question_error)
-    app.add_exception_handler(BackendBusy, backend_busy)
-    app.add_exception_handler(GeneratorError, generator_error)
-    app.add_exception_handler(StoreUnavailable, store_unavailable)
-    app.add_exception_handler(StoreError, store_error)
-    app.add_exception_handler(documents.DocumentError, document_error)
+    for known in (QuestionError, IdeaError, BackendBusy, GeneratorError, StoreError, DocumentError):
+        app.add_exception_handler(known, known_error)
     app.add_exception_handler(Exception, unexpected)
 
 
-def describe(exc: BaseException) -> tuple[int, str]:
-    """(status, message) for an error met inside a stream, where no handler can run any more."""
-    if isinstance(exc, QuestionError):
-        return 422, str(exc)
-    if isinstance(exc, BackendBusy):
-        return 503, str(exc)
-    if isinstance(exc, GeneratorError):
-        return 503, f"the language model is not available: {exc}"
-    if isinstance(exc, StoreUnavailable):
-        return 503, f"the document store is not reachable: {exc}"
-    if isinstance(exc, StoreError):
-        return 503, f"the document index is not usable: {exc}"
+def describe(exc: BaseException) -> Failure:
+    """The failure of an error met inside a stream, where no handler can run any more."""
     if isinstance(exc, ApiError):
-        return exc.status, exc.message
-    log.error("unhandled error in a stream", exc_info=exc)
-    return 500, "internal error; the server log has the details"
+        return Failure(exc.status, exc.code or "error", exc.message)
+    failure = classify(exc)
+    if not failure.expected:
+        log.error("unhandled error in a stream", exc_info=exc)
+    return failure

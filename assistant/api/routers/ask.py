@@ -107,5 +107,5 @@ def answer_events(events: Iterator[Event]) -> Iterator[ServerSentEvent]:
                         yield ServerSentEvent(event="token", data={"text": no_markup(piece)})
                 yield ServerSentEvent(event="final", data=public_answer(answer))
     except Exception as exc:  # the response has started: report in-band, never just hang up
-        status, message = describe(exc)
-        yield ServerSentEvent(event="error", data={"error": no_markup(message), "status": status})
+        failure = describe(exc)
+        yield ServerSentEvent(event="error", data={"error": no_markup(failure.message), "status": failure.status})

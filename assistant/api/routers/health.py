@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from assistant.api.deps import ServicesDep, SettingsDep
-from assistant.answering.generators import GeneratorError
+from assistant.llm.base import GeneratorError
 from assistant.services import Services
 from assistant.settings import Settings
 from ingest.store import StoreError

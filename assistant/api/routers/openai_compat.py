@@ -26,7 +26,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from assistant.answering.service import BACKENDS
+from assistant.llm.names import BACKENDS
 from assistant.api.deps import ServicesDep, SettingsDep
 from assistant.api.errors import ApiError, describe, no_markup
 from assistant.api.routers.ask import text_pieces
@@ -98,13 +98,8 @@ def sources_block(citations: list[Citation]) -> str:
         return ""
     lines = ["Bronnen:"]
     for c in citations:
-        where = " ".join(x for x in [f"§{c.section}" if c.section else "", c.section_title or ""] if x)
-        line = f"[{c.id}] {c.document}"
-        if where:
-            line += f" — {where}"
-        if c.page:
-            line += f" (p. {c.page})"
-        lines.append(line)
+        where = c.location()
+        lines.append(f"[{c.id}] {c.document} — {where}" if where else f"[{c.id}] {c.document}")
     return "\n".join(lines)
 
 
@@ -184,9 +179,9 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, s
                         citations=[c.model_dump(mode="json") for c in answer.citations],
                         status=answer.status, backend=answer.backend)
         except Exception as exc:  # in-band error, the way OpenAI streams report them
-            status, message = describe(exc)
-            error = {"error": {"message": no_markup(message), "type": "server_error" if status >= 500
-                               else "invalid_request_error", "param": None, "code": status}}
+            failure = describe(exc)
+            error = {"error": {"message": no_markup(failure.message), "param": None, "code": failure.status,
+                               "type": "server_error" if failure.status >= 500 else "invalid_request_error"}}
             yield f"data: {json.dumps(error, ensure_ascii=False)}\n\n"
         finally:
             try:

@@ -6,9 +6,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from assistant.api.deps import ServicesDep
-from assistant.api.errors import ApiError, no_markup
+from assistant.api.errors import error_responses, no_markup
+from assistant.llm.names import BACKENDS_HELP
 from assistant.schema import PortfolioFit
-from assistant.api.errors import error_responses
 
 router = APIRouter(prefix="/api", tags=["portfolio"])
 
@@ -19,22 +19,12 @@ class FitRequest(BaseModel):
     idea: StrictStr = Field(description="the idea, Dutch or English",
                             examples=["Een robot die verpleegkundigen helpt bij tilwerk in de thuiszorg"])
     backend: StrictStr | None = Field(default=None, max_length=40,
-                                      description="extractive | llamacpp | openai (default: the server's)")
+                                      description=f"{BACKENDS_HELP} (default: the server's)")
 
 
 @router.post("/portfolio-fit", response_model=PortfolioFit, summary="Check an idea against the impact portfolios",
              responses=error_responses({422: "invalid idea or backend",
                                         503: "language model or store unavailable"}))
 def portfolio_fit(body: FitRequest, services: ServicesDep) -> dict:
-    try:
-        from assistant.portfolio import IdeaError
-    except ModuleNotFoundError as exc:
-        if exc.name != "assistant.portfolio":
-            raise
-        raise ApiError(503, "the portfolio check is not installed on this server",
-                       code="portfolio_unavailable") from None
-    try:
-        fit = services.portfolio.check(body.idea, backend=body.backend)
-    except IdeaError as exc:
-        raise ApiError(422, str(exc), code="invalid_idea") from None
+    fit = services.portfolio.check(body.idea, backend=body.backend)  # IdeaError -> 422 (api/errors.py)
     return no_markup(fit.model_dump(mode="json"))

@@ -1,0 +1,68 @@
+"""Citations: a passage as a `Citation`, and the check that every generated sentence is supported
+by the passage it cites."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from assistant.answering.evidence import SentenceBank, tokens_overlap
+from assistant.answering.text import MARKER, clean_output
+from assistant.retrieval import Passage
+from assistant.schema import Citation
+from ingest.sentences import split_sentences
+
+
+def citation_for(n: int, passage: Passage) -> Citation:
+    c = passage.chunk
+    return Citation(
+        id=n,
+        document=c.doc_title,
+        document_id=c.doc_id,
+        section=c.section_number,
+        section_title=c.section_title or None,
+        page=c.page,
+        text=clean_output(passage.text),
+        score=round(float(passage.score), 6),
+        chunk_id=c.chunk_id,
+        heading_path=clean_output(c.heading_path),
+    )
+
+
+def section_label(p: Passage) -> str:
+    return citation_for(0, p).location() or p.chunk.doc_title
+
+
+def check_citations(text: str, passages: list[Passage], bank: SentenceBank) -> tuple[str, list[str], set[int]]:
+    """Keep sentences a given passage supports, pointing at it; drop the rest (flagged).
+
+    Markers to sources that were not given are removed; a sentence without a marker that a
+    passage supports gets that passage's marker. Support = keyword overlap, or embedding
+    similarity to a sentence of the passage (for answers in another language than the source).
+    """
+    text = clean_output(text)
+    kept: list[str] = []
+    flagged: list[str] = []
+    used: set[int] = set()
+    embedder = bank.embedder
+    passage_vectors = [bank.get(p.chunk.chunk_id, p.chunk.text)[1] for p in passages]
+    for sentence in split_sentences(text):
+        markers = [int(m) for m in MARKER.findall(sentence)]
+        bare = MARKER.sub("", sentence).strip()
+        if len(bare.split()) < 3:
+            continue  # stray fragments and lone markers
+        lexical = [tokens_overlap(bare, p.text) for p in passages]
+        vec = embedder.embed_passages([bare])[0]
+        dense = [float(np.max(v @ vec)) if len(v) else 0.0 for v in passage_vectors]
+        support = [max(lx, (d - 0.80) * 5) for lx, d in zip(lexical, dense)]
+        valid = [m for m in markers if 1 <= m <= len(passages)]
+        supported = [m for m in valid if support[m - 1] >= 0.5]
+        if not supported:
+            best = int(np.argmax(support)) if support else -1
+            if best >= 0 and support[best] >= 0.5:
+                supported = [best + 1]
+        if not supported:
+            flagged.append(bare)
+            continue
+        used.update(supported)
+        kept.append(bare.rstrip() + " " + "".join(f"[{m}]" for m in supported))
+    return " ".join(kept), flagged, used

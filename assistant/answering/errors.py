@@ -1,0 +1,11 @@
+"""What can go wrong with a question, as exceptions the API and UI turn into messages."""
+
+from __future__ import annotations
+
+
+class QuestionError(ValueError):
+    """The request itself is wrong (empty, too long, unknown backend): a 4xx."""
+
+
+class BackendBusy(RuntimeError):
+    """All language-model slots are taken: a 503 with Retry-After."""

@@ -1,0 +1,89 @@
+"""Extractive composition: the answer is made of the best evidence sentences, quoted with markers."""
+
+from __future__ import annotations
+
+from assistant.answering.citations import citation_for, section_label
+from assistant.answering.evidence import ScoredSentence
+from assistant.answering.prompts import TEXTS
+from assistant.answering.text import MARKER, clean_output
+from assistant.retrieval import Retrieval
+from assistant.schema import Answer
+
+
+def select_sentences(sentences: list[ScoredSentence], limit: int, margin: float = 0.035) -> list[ScoredSentence]:
+    """Best sentences within `margin` of the best; a list comes whole with its intro; read in
+    passage order, then document order."""
+    if not sentences:
+        return []
+    ranked = sorted(sentences, key=lambda s: -s.score)
+    top = ranked[0].score
+    picked = [s for s in ranked if s.score >= top - margin][:limit]
+    keys = {(s.passage_index, s.position) for s in picked}
+    by_passage: dict[int, list[ScoredSentence]] = {}
+    for s in sentences:
+        by_passage.setdefault(s.passage_index, []).append(s)
+    for s in list(picked):
+        group = by_passage[s.passage_index]
+        idx = next(i for i, x in enumerate(group) if x.position == s.position)
+        is_item = s.text.startswith("- ")
+        is_intro = s.text.rstrip().endswith(":")
+        if not (is_item or is_intro):
+            continue
+        # walk back to the intro, forward over the items
+        start = idx
+        while start > 0 and group[start].text.startswith("- "):
+            start -= 1
+        end = idx + 1 if not is_intro else idx + 1
+        while end < len(group) and group[end].text.startswith("- "):
+            end += 1
+        for x in group[start:end]:
+            keys.add((x.passage_index, x.position))
+    chosen = [s for s in sentences if (s.passage_index, s.position) in keys]
+    order = {pi: rank for rank, pi in enumerate(dict.fromkeys(s.passage_index for s in ranked))}
+    out, seen = [], set()
+    for s in sorted(chosen, key=lambda s: (order[s.passage_index], s.position)):
+        key = " ".join(s.text.split()).lower()
+        if key not in seen:  # overlap sentences repeat at chunk boundaries
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def not_found_answer(question: str, standalone: str, retrieval: Retrieval, lang: str, backend: str) -> Answer:
+    """The documents do not answer: say so, and show the nearest passages as sources."""
+    t = TEXTS[lang]
+    nearest = retrieval.passages[:3]
+    citations = [citation_for(i + 1, p) for i, p in enumerate(nearest)]
+    lines = [t["not_found"]]
+    if nearest:
+        lines.append(t["nearest"])
+        lines += [f"- {section_label(p)} [{i + 1}]" for i, p in enumerate(nearest)]
+    return Answer(answer="\n".join(lines), status="not_found", citations=citations,
+                  backend=backend, question=question, standalone_question=standalone)
+
+
+def compose_extractive(question: str, standalone: str, retrieval: Retrieval,
+                       sentences: list[ScoredSentence], lang: str, max_sentences: int) -> Answer:
+    chosen = select_sentences(sentences, max_sentences)
+    numbering: dict[int, int] = {}
+    lines: list[str] = []
+    prose: list[str] = []
+    for s in chosen:
+        n = numbering.setdefault(s.passage_index, len(numbering) + 1)
+        # bracketed numbers inside the quoted document would pass for citation markers
+        text = MARKER.sub("", clean_output(s.text)).replace("  ", " ").strip()
+        if text.startswith("- "):
+            if prose:
+                lines.append(" ".join(prose))
+                prose = []
+            lines.append(f"{text} [{n}]")
+        else:
+            prose.append(f"{text} [{n}]")
+    if prose:
+        lines.append(" ".join(prose))
+    body = "\n".join(lines)
+    if lang == "en":
+        body = f"{TEXTS['en']['quoted']}\n{body}"
+    citations = [citation_for(n, retrieval.passages[pi]) for pi, n in numbering.items()]
+    return Answer(answer=body, status="answered", citations=citations, backend="extractive",
+                  question=question, standalone_question=standalone)

