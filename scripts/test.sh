@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install (with test tools and Chromium), start a Chroma server on loopback for the
-# client/server tests, run the whole test suite (slow tests included), then the eval gate.
+# client/server tests, run both test tiers (unit first, then integration: real models, servers, browser).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --dev
