@@ -1,4 +1,4 @@
-"""The UI's formatting and handler logic, without a browser (assistant/ui.py)."""
+"""The UI's formatting and handler logic, without a browser (assistant/ui/)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ import pytest
 from markdown_it import MarkdownIt
 from pydantic import SecretStr
 
-from assistant import ui
-from assistant.llm.base import GeneratorError
 from assistant.answering.errors import BackendBusy, QuestionError
 from assistant.answering.service import Event
+from assistant.llm.base import GeneratorError
 from assistant.schema import (
     ActionLineMatch,
     Answer,
@@ -24,6 +23,9 @@ from assistant.schema import (
     PortfolioFit,
     PortfolioMatch,
 )
+from assistant.settings import REPO_ROOT
+from assistant.ui import handlers, mount_ui, render
+from assistant.ui.labels import L
 
 EVIL = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2">'
 
@@ -58,9 +60,9 @@ def render_md(markdown: str) -> str:
 
 
 def citation(n=1, **kw) -> Citation:
-    base = dict(id=n, document="Strategisch plan", document_id="plan", section="6.1",
-                section_title="Focus op impactportfolio's", page=21,
-                text="Deze impactportfolio's zijn: digitalisering en zorg.", score=0.9)
+    base = {"id": n, "document": "Strategisch plan", "document_id": "plan", "section": "6.1",
+            "section_title": "Focus op impactportfolio's", "page": 21,
+            "text": "Deze impactportfolio's zijn: digitalisering en zorg.", "score": 0.9}
     base.update(kw)
     return Citation(**base)
 
@@ -69,11 +71,11 @@ def citation(n=1, **kw) -> Citation:
 
 
 def test_esc_escapes_once_and_decodes_service_entities():
-    assert ui.esc("a < b & c") == "a &lt; b &amp; c"
+    assert render.esc("a < b & c") == "a &lt; b &amp; c"
     # the service hands out '<' as '&lt;' already: shown as '<', not as '&lt;'
-    assert ui.esc("&lt;script&gt;") == "&lt;script&gt;"
-    assert parse(ui.esc("&lt;script&gt;x")).tags == []
-    assert ui.esc('"quoted"') == "&quot;quoted&quot;"
+    assert render.esc("&lt;script&gt;") == "&lt;script&gt;"
+    assert parse(render.esc("&lt;script&gt;x")).tags == []
+    assert render.esc('"quoted"') == "&quot;quoted&quot;"
 
 
 @pytest.mark.parametrize("text", [
@@ -85,22 +87,22 @@ def test_esc_escapes_once_and_decodes_service_entities():
     "**vet** _schuin_ ~~weg~~ `code` $x$ <https://evil.example>",
 ])
 def test_chat_markdown_renders_no_markup_from_the_text(text):
-    rendered = render_md(ui.chat_markdown(text))
+    rendered = render_md(render.chat_markdown(text))
     found = parse(rendered)
     assert set(found.tags) <= {"p", "ul", "li", "br"}, rendered
-    assert not [a for a in found.attrs], rendered
+    assert not found.attrs, rendered
     # every visible character of the input survives (whitespace aside)
     visible = re.sub(r"\s+", "", "".join(found.text))
     assert visible == re.sub(r"\s+", "", html.unescape(text).replace("    ", "")), rendered
 
 
 def test_chat_markdown_keeps_lists_markers_and_plain_text():
-    md = ui.chat_markdown("Deze impactportfolio's zijn: [1]\n- Digitalisering: robotica [1]\n- Innovatie in de zorg [2]")
+    md = render.chat_markdown("Deze impactportfolio's zijn: [1]\n- Digitalisering: robotica [1]\n- Innovatie in de zorg [2]")
     assert "[1]" in md and "[2]" in md
     rendered = render_md(md)
     assert rendered.count("<li>") == 2
     assert "Innovatie in de zorg [2]" in rendered
-    assert ui.chat_markdown("Circulaire economie & duurzaamheid") == "Circulaire economie & duurzaamheid"
+    assert render.chat_markdown("Circulaire economie & duurzaamheid") == "Circulaire economie & duurzaamheid"
 
 
 # ---- chat -------------------------------------------------------------------------------------
@@ -116,19 +118,19 @@ def test_history_to_messages_keeps_user_and_assistant_text_only():
         ChatMessage(role="assistant", content="ok"),
         "garbage",
     ]
-    msgs = ui.history_to_messages(turns)
+    msgs = handlers.history_to_messages(turns)
     assert [m.role for m in msgs] == ["user", "assistant", "user", "assistant"]
     assert msgs[2].content == "En de tweede?"
     assert all(isinstance(m, ChatMessage) for m in msgs)
-    assert ui.history_to_messages(None) == []
+    assert handlers.history_to_messages(None) == []
 
 
 def test_answer_markdown_not_found_is_visibly_different():
     found = Answer(answer="Het plan noemt vier portfolio's. [1]", status="answered", citations=[citation()])
     missing = Answer(answer="De documenten zeggen hier niets over; ...\nWat er het dichtst bij komt:\n- §2 Op z'n Twents [1]",
                      status="not_found", citations=[citation()])
-    assert ui.L["not_found_badge"] not in ui.answer_markdown(found)
-    md = ui.answer_markdown(missing)
+    assert L["not_found_badge"] not in render.answer_markdown(found)
+    md = render.answer_markdown(missing)
     assert md.startswith("> **⚠️ De documenten zeggen hier niets over;")
     rendered = render_md(md)
     assert "<blockquote>" in rendered and "<strong>⚠️ De documenten zeggen hier niets over;" in rendered
@@ -138,7 +140,7 @@ def test_answer_markdown_not_found_is_visibly_different():
 def test_sources_html_lists_each_citation_escaped():
     cites = [citation(1), citation(2, document=EVIL, section=None, section_title="<b>kop</b>", page=None,
                                    text="&lt;img src=x onerror=alert(1)&gt; tekst")]
-    out = ui.sources_html(cites, "answered", interpreted_as="Innovatie in de zorg: Wat valt eronder?", meta="x · 1.0 s")
+    out = render.sources_html(cites, "answered", interpreted_as="Innovatie in de zorg: Wat valt eronder?", meta="x · 1.0 s")
     found = parse(out)
     assert "script" not in found.tags and "img" not in found.tags and "b" not in found.tags
     assert not any(name.startswith("on") for name, _ in found.attrs)
@@ -148,27 +150,27 @@ def test_sources_html_lists_each_citation_escaped():
     assert "<img src=x onerror=alert(1)> tekst" in text
     assert "<b>kop</b>" in text
     assert "Opgevat als" in text and "Innovatie in de zorg" in text
-    assert "Bronnen" in text and ui.L["not_found_badge"] not in text
+    assert "Bronnen" in text and L["not_found_badge"] not in text
     # a section title that only repeats the document title is not shown twice
-    same = ui.sources_html([citation(section=None, section_title="Strategisch plan", page=None)])
+    same = render.sources_html([citation(section=None, section_title="Strategisch plan", page=None)])
     assert "".join(parse(same).text).count("Strategisch plan") == 1
 
 
 def test_sources_html_not_found_shows_nearest_passages():
-    out = ui.sources_html([citation()], "not_found")
+    out = render.sources_html([citation()], "not_found")
     assert 'class="ta-notfound"' in out and "ta-nearest" in out
     text = "".join(parse(out).text)
-    assert ui.L["not_found_badge"] in text and ui.L["nearest"] in text
-    empty = ui.sources_html([], "answered")
-    assert ui.L["sources_empty"] in empty
+    assert L["not_found_badge"] in text and L["nearest"] in text
+    empty = render.sources_html([], "answered")
+    assert L["sources_empty"] in empty
 
 
 def test_error_text_is_readable_never_a_traceback():
-    assert "bezet" in ui.error_text(BackendBusy("all slots busy"))
-    assert "te lang" not in ui.error_text(QuestionError("the question is empty"))
-    assert "the question is empty" in ui.error_text(QuestionError("the question is empty"))
-    assert "niet beschikbaar" in ui.error_text(GeneratorError("no model file"))
-    msg = ui.error_text(KeyError("secret internals"))
+    assert "bezet" in render.error_text(BackendBusy("all slots busy"))
+    assert "te lang" not in render.error_text(QuestionError("the question is empty"))
+    assert "the question is empty" in render.error_text(QuestionError("the question is empty"))
+    assert "niet beschikbaar" in render.error_text(GeneratorError("no model file"))
+    msg = render.error_text(KeyError("secret internals"))
     assert "KeyError" in msg and "Traceback" not in msg and "secret internals" not in msg
 
 
@@ -183,8 +185,7 @@ class FakeAnswers:
 
     def stream(self, question, history, backend, top_k=None):
         self.calls.append((question, history, backend))
-        for e in self.events:
-            yield e
+        yield from self.events
         if self.error:
             raise self.error
 
@@ -202,18 +203,18 @@ class FakeServices:
 
 
 def test_chat_turn_streams_tokens_then_replaces_them_with_the_final_answer(monkeypatch):
-    monkeypatch.setattr(ui.time, "monotonic", iter(range(0, 1000, 1)).__next__)
+    monkeypatch.setattr(handlers.time, "monotonic", iter(range(0, 1000, 1)).__next__)
     final = Answer(answer="Het plan noemt digitalisering. [1]", status="answered", citations=[citation()],
                    backend="openai", standalone_question="q", timings={"total": 1234.0})
     fake = FakeAnswers([Event("sources", [citation()]), Event("token", "Het plan"), Event("token", " noemt <b>"),
                         Event("final", final)])
     history = [{"role": "user", "content": "Eerder"}, {"role": "assistant", "content": "Antwoord [1]"}]
-    states = list(ui.chat_turn(FakeServices(fake), " Wat noemt het plan? ", "openai", [], history))
+    states = list(handlers.chat_turn(FakeServices(fake), " Wat noemt het plan? ", "openai", [], history))
     question, passed_history, backend = fake.calls[0]
     assert question == "Wat noemt het plan?" and backend == "openai"
     assert [m.content for m in passed_history] == ["Eerder", "Antwoord [1]"]
     chats = [c for c, _, _ in states]
-    assert chats[0][-1]["content"] == ui.L["searching"]
+    assert chats[0][-1]["content"] == L["searching"]
     streamed = [c[-1]["content"] for c in chats if "▌" in c[-1]["content"]]
     assert streamed and "&lt;b&gt;" in streamed[-1]
     last_chat, last_sources, last_convo = states[-1]
@@ -230,15 +231,15 @@ def test_chat_turn_streams_tokens_then_replaces_them_with_the_final_answer(monke
     (RuntimeError("boom"), "RuntimeError"),
 ])
 def test_chat_turn_shows_errors_in_the_chat(exc, words):
-    states = list(ui.chat_turn(FakeServices(FakeAnswers(error=exc)), "Vraag?", "llamacpp", [], []))
-    chat, sources, convo = states[-1]
+    states = list(handlers.chat_turn(FakeServices(FakeAnswers(error=exc)), "Vraag?", "llamacpp", [], []))
+    chat, _sources, convo = states[-1]
     assert words in chat[-1]["content"] and "Traceback" not in chat[-1]["content"]
     assert convo == []  # failed turns are not history
 
 
 def test_chat_turn_ignores_an_empty_question():
-    states = list(ui.chat_turn(FakeServices(FakeAnswers()), "   ", None, [{"role": "user", "content": "x"}], []))
-    assert states == [([{"role": "user", "content": "x"}], ui.KEEP, [])]
+    states = list(handlers.chat_turn(FakeServices(FakeAnswers()), "   ", None, [{"role": "user", "content": "x"}], []))
+    assert states == [([{"role": "user", "content": "x"}], handlers.KEEP, [])]
 
 
 # ---- portfolio ---------------------------------------------------------------------------------
@@ -246,31 +247,31 @@ def test_chat_turn_ignores_an_empty_question():
 
 def make_fit(**kw) -> PortfolioFit:
     ev = [citation(1, section="6.1", text="Innovatie in de zorg: medtech en zorg op afstand.")]
-    base = dict(
-        idea="Een app voor ouderen", language="nl", verdict="fit",
-        explanation="Het idee past bij Innovatie in de zorg <script>x</script>.",
-        portfolios=[
+    base = {
+        "idea": "Een app voor ouderen", "language": "nl", "verdict": "fit",
+        "explanation": "Het idee past bij Innovatie in de zorg <script>x</script>.",
+        "portfolios": [
             PortfolioMatch(id="digitalisering", name="Digitalisering", score=0.41, fit="partial", matched=["app"]),
             PortfolioMatch(id="innovatie-in-de-zorg", name="Innovatie in de zorg", score=0.82, fit="strong",
                            matched=["ouderen ↔ zorg"], evidence=ev),
             PortfolioMatch(id="circulaire-economie", name="Circulaire economie", score=0.05, fit="none"),
             PortfolioMatch(id="sleuteltechnologieen", name="Sleuteltechnologieën", score=0.12, fit="none"),
         ],
-        action_lines=[
+        "action_lines": [
             ActionLineMatch(id="techniek", name="Techniek als motor", description="Innovatie", score=0.6,
                             served=True, evidence=ev),
             ActionLineMatch(id="circulair", name="Circulaire economie & duurzaamheid", description="", score=0.1,
                             served=False),
         ],
-        conditions=[PlanCondition(text="Minimaal één co-financierend bedrijf.", citation=citation(2, section="6.1"))],
-        support=[PlanCondition(text="Novel-T, OostNL <img src=x onerror=alert(1)>", citation=None)],
-    )
+        "conditions": [PlanCondition(text="Minimaal één co-financierend bedrijf.", citation=citation(2, section="6.1"))],
+        "support": [PlanCondition(text="Novel-T, OostNL <img src=x onerror=alert(1)>", citation=None)],
+    }
     base.update(kw)
     return PortfolioFit(**base)
 
 
 def test_portfolio_html_ranks_and_shows_everything_escaped():
-    out = ui.portfolio_html(make_fit())
+    out = render.portfolio_html(make_fit())
     found = parse(out)
     assert "script" not in found.tags and "img" not in found.tags
     text = "".join(found.text)
@@ -294,15 +295,15 @@ def test_portfolio_check_validates_and_reports_errors():
                 raise self.error
             return self.result
 
-    assert "Beschrijf eerst" in ui.portfolio_check(FakeServices(portfolio=Portfolio()), "  ", None)
-    assert "4000" in ui.portfolio_check(FakeServices(portfolio=Portfolio()), "x" * 4001, None)
+    assert "Beschrijf eerst" in handlers.portfolio_check(FakeServices(portfolio=Portfolio()), "  ", None)
+    assert "4000" in handlers.portfolio_check(FakeServices(portfolio=Portfolio()), "x" * 4001, None)
     ok = Portfolio(make_fit())
-    assert 'data-verdict="fit"' in ui.portfolio_check(FakeServices(portfolio=ok), " idee ", "extractive")
+    assert 'data-verdict="fit"' in handlers.portfolio_check(FakeServices(portfolio=ok), " idee ", "extractive")
     assert ok.calls == [("idee", "extractive")]
 
     from assistant.portfolio import IdeaError
 
-    out = ui.portfolio_check(FakeServices(portfolio=Portfolio(error=IdeaError("the idea is too short"))), "x", None)
+    out = handlers.portfolio_check(FakeServices(portfolio=Portfolio(error=IdeaError("the idea is too short"))), "x", None)
     assert "the idea is too short" in out and "ta-msg-error" in out
 
 
@@ -315,30 +316,30 @@ def test_documents_html_and_choices():
          "source": "corpus"},
         {"id": "evil", "title": EVIL, "chunks": 1, "ingested_at": None, "source": "upload"},
     ]
-    out = ui.documents_html(docs)
+    out = render.documents_html(docs)
     found = parse(out)
     assert "script" not in found.tags and "img" not in found.tags
     text = "".join(found.text)
     for words in ("Titel", "Id", "Passages", "Ingelezen op", "Strategisch plan", "plan", "61",
                   "01-01-2026 10:00", EVIL, "upload"):
         assert words in text
-    assert ui.documents_html([]) .count(ui.L["docs_empty"]) == 1
-    assert ui.document_choices(docs) == [("Strategisch plan (plan)", "plan"), (f"{EVIL} (evil)", "evil")]
+    assert render.documents_html([]) .count(L["docs_empty"]) == 1
+    assert render.document_choices(docs) == [("Strategisch plan (plan)", "plan"), (f"{EVIL} (evil)", "evil")]
 
 
 def test_format_time():
-    assert ui.format_time("2026-11-28T14:34:24+0000") == "28-11-2026 14:34"
-    assert ui.format_time("2026-11-28T14:34:24") == "28-11-2026 14:34"
-    assert ui.format_time("gisteren") == "gisteren"
-    assert ui.format_time(None) == ""
+    assert render.format_time("2026-11-28T14:34:24+0000") == "28-11-2026 14:34"
+    assert render.format_time("2026-11-28T14:34:24") == "28-11-2026 14:34"
+    assert render.format_time("gisteren") == "gisteren"
+    assert render.format_time(None) == ""
 
 
 def test_key_matches():
-    assert ui.key_matches(SecretStr("k3y"), "k3y")
-    assert not ui.key_matches(SecretStr("k3y"), "k3")
-    assert not ui.key_matches(SecretStr("k3y"), None)
-    assert not ui.key_matches(None, "")
-    assert not ui.key_matches(SecretStr(""), "")
+    assert handlers.key_matches(SecretStr("k3y"), "k3y")
+    assert not handlers.key_matches(SecretStr("k3y"), "k3")
+    assert not handlers.key_matches(SecretStr("k3y"), None)
+    assert not handlers.key_matches(None, "")
+    assert not handlers.key_matches(SecretStr(""), "")
 
 
 class FakeDocs:
@@ -364,19 +365,19 @@ def test_upload_and_delete_require_the_key(tmp_path):
     f.write_bytes(b"# Notitie\n\nTekst.")
     key = SecretStr("geheim")
     docs = FakeDocs()
-    assert ui.L["bad_key"] in ui.upload_document(docs, key, str(f), "fout")
-    assert ui.L["bad_key"] in ui.upload_document(docs, None, str(f), "")
-    assert ui.L["bad_key"] in ui.delete_document(docs, key, "plan", None)
+    assert L["bad_key"] in handlers.upload_document(docs, key, str(f), "fout")
+    assert L["bad_key"] in handlers.upload_document(docs, None, str(f), "")
+    assert L["bad_key"] in handlers.delete_document(docs, key, "plan", None)
     assert docs.calls == []
-    assert ui.L["no_file"] in ui.upload_document(docs, key, None, "geheim")
-    out = ui.upload_document(docs, key, str(f), "geheim")
+    assert L["no_file"] in handlers.upload_document(docs, key, None, "geheim")
+    out = handlers.upload_document(docs, key, str(f), "geheim")
     assert "Toegevoegd" in out and docs.calls == [("upload", b"# Notitie\n\nTekst.", "notitie.md")]
-    assert "Verwijderd: plan" in ui.delete_document(docs, key, "plan", "geheim")
+    assert "Verwijderd: plan" in handlers.delete_document(docs, key, "plan", "geheim")
 
     from assistant.documents import UnsupportedType
 
     bad = FakeDocs(error=UnsupportedType("unsupported file type .exe"))
-    assert "unsupported file type .exe" in ui.upload_document(bad, key, str(f), "geheim")
+    assert "unsupported file type .exe" in handlers.upload_document(bad, key, str(f), "geheim")
 
 
 # ---- mounting ---------------------------------------------------------------------------------
@@ -387,7 +388,7 @@ def test_mount_ui_serves_the_page_and_redirects_root(services):
     from fastapi.testclient import TestClient
 
     app = FastAPI()
-    ui.mount_ui(app, services, services.settings)
+    mount_ui(app, services, services.settings)
     with TestClient(app) as client:
         r = client.get("/", follow_redirects=False)
         assert r.status_code == 307 and r.headers["location"] == "/ui"
@@ -408,6 +409,5 @@ def test_importing_ui_does_no_work():
     import sys
 
     code = "import sys, assistant.ui; print('gradio' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(ui.__file__).resolve().parent.parent)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
     assert out.stdout.strip() == "False"

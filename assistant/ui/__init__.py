@@ -1,0 +1,22 @@
+"""The web UI: a Gradio app mounted on the FastAPI app at /ui (chat, portfolio check, documents).
+
+`mount_ui(app, services, settings)` builds everything; importing this package does no work.
+
+- `labels`: every text on the page (Dutch), the example questions, the backend names shown
+- `render`: results -> escaped HTML panels and chat Markdown (plain functions)
+- `handlers`: the functions behind the widgets (`chat_turn` streams one question,
+  `portfolio_check`, `upload_document`, `delete_document`)
+- `document_actions`: the UI's calls to assistant.documents.DocumentService
+- `blocks`: lays out the widgets and wires them to the handlers; `theme` and `style.css`: the look
+- `mount`: serves it all at /ui
+
+`render` and `handlers` are tested without a browser and the mounted page with a test client
+(tests/integration/test_ui_logic.py); the page in Chromium by tests/integration/test_ui_browser.py.
+
+Safety: document and answer text is never put into the page as markup (see `render`), and the
+Chatbot additionally sanitises what it renders.
+"""
+
+from assistant.ui.mount import mount_ui
+
+__all__ = ["mount_ui"]

@@ -1,0 +1,145 @@
+"""The page: Gradio Blocks with the chat, portfolio and documents tabs, wired to the handlers."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import gradio as gr
+
+from assistant.portfolio import MAX_IDEA_CHARS
+from assistant.ui.document_actions import DocumentActions
+from assistant.ui.handlers import KEEP, chat_turn, delete_document, portfolio_check, upload_document
+from assistant.ui.labels import BACKEND_CHOICES, EXAMPLE_QUESTIONS, L
+from assistant.ui.render import document_choices, documents_html, error_text, message_html, sources_html
+from ingest.loaders import SUPPORTED_EXTENSIONS
+
+if TYPE_CHECKING:
+    from assistant.documents import DocumentService
+    from assistant.services import Services
+    from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_blocks(services: Services, settings: Settings,
+                 documents_service: DocumentService | None = None) -> gr.Blocks:
+    """The whole page; `documents_service` is the app's own (shared with the API) when it has one."""
+    docs = DocumentActions(services, documents_service)
+    key_configured = settings.api_key is not None and bool(settings.api_key.get_secret_value())
+    default_backend = settings.backend
+
+    def skip(values: tuple) -> tuple:
+        return tuple(gr.skip() if v is KEEP else v for v in values)
+
+    def respond(question: str, backend: str, chat: list, convo: list):
+        cleared = KEEP if not (question or "").strip() else ""
+        for chat_state, sources_state, convo_state in chat_turn(services, question, backend, chat, convo):
+            yield skip((chat_state, sources_state, convo_state, cleared))
+            cleared = KEEP  # empty the box once; keep what the user types while the answer streams
+
+    def new_chat():
+        return [], sources_html([], "answered"), [], ""
+
+    def check_idea(idea: str, backend: str) -> str:
+        return portfolio_check(services, idea, backend)
+
+    def refresh_docs():
+        try:
+            documents = docs.list()
+            table = documents_html(documents)
+        except Exception as exc:
+            log.exception("listing the documents failed")
+            documents, table = [], message_html(error_text(exc), "error")
+        if not key_configured:
+            return (table,)
+        return table, gr.update(choices=document_choices(documents), value=None)
+
+    def upload(file, key: str):
+        return (upload_document(docs, settings.api_key, file, key), *refresh_docs())
+
+    def delete(doc_id: str, key: str):
+        return (delete_document(docs, settings.api_key, doc_id, key), *refresh_docs())
+
+    # ---- layout ------------------------------------------------------------------------------
+    with gr.Blocks(title=L["title"], analytics_enabled=False) as blocks:
+        gr.Markdown(f"# {L['title']}\n{L['subtitle']}", elem_classes=["ta-header"])
+        with gr.Tabs():
+            with gr.Tab(L["tab_chat"], id="chat", elem_id="tab-chat"):
+                convo = gr.State([])
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=360):
+                        chatbot = gr.Chatbot(
+                            label=L["chat_label"], elem_id="chat", height=520,
+                            placeholder=L["chat_placeholder"], sanitize_html=True, render_markdown=True,
+                            latex_delimiters=[], allow_tags=False, feedback_options=None,
+                            buttons=["copy"],
+                        )
+                        with gr.Row():
+                            question = gr.Textbox(
+                                label=L["question"], placeholder=L["question_ph"], elem_id="question",
+                                lines=1, max_lines=4, max_length=settings.max_question_chars,
+                                scale=5, autofocus=True, submit_btn=False,
+                            )
+                            ask = gr.Button(L["send"], variant="primary", elem_id="ask", scale=1, min_width=90)
+                        gr.Markdown(f"**{L['examples']}**")
+                        with gr.Row(elem_classes=["ta-examples"]):
+                            example_buttons = [gr.Button(q, size="sm", elem_classes=["ta-example"]) for q in EXAMPLE_QUESTIONS]
+                        with gr.Row():
+                            backend = gr.Dropdown(
+                                choices=list(BACKEND_CHOICES), value=default_backend, label=L["backend"],
+                                elem_id="backend", scale=3,
+                            )
+                            clear = gr.Button(L["new_chat"], elem_id="new-chat", scale=1, min_width=120)
+                    with gr.Column(scale=2, min_width=300):
+                        sources = gr.HTML(sources_html([], "answered"), elem_id="sources", js_on_load=None)
+            with gr.Tab(L["tab_portfolio"], id="portfolio", elem_id="tab-portfolio"), gr.Row(equal_height=False):
+                with gr.Column(scale=2, min_width=320):
+                    idea = gr.Textbox(
+                        label=L["idea"], placeholder=L["idea_ph"], lines=6, max_lines=20,
+                        max_length=MAX_IDEA_CHARS, elem_id="idea",
+                    )
+                    pf_backend = gr.Dropdown(choices=list(BACKEND_CHOICES), value=default_backend,
+                                             label=L["backend"], elem_id="pf-backend")
+                    check = gr.Button(L["check"], variant="primary", elem_id="check")
+                with gr.Column(scale=3, min_width=360):
+                    pf_result = gr.HTML(message_html(L["portfolio_empty"]), elem_id="portfolio-result",
+                                        js_on_load=None)
+            with gr.Tab(L["tab_docs"], id="documents", elem_id="tab-docs"):
+                gr.Markdown(L["docs_intro"])
+                docs_table = gr.HTML(elem_id="documents", js_on_load=None)
+                refresh = gr.Button(L["refresh"], size="sm", elem_id="docs-refresh")
+                doc_msg = gr.HTML("", elem_id="docs-msg", js_on_load=None)
+                if key_configured:
+                    api_key = gr.Textbox(label=L["api_key"], type="password", elem_id="api-key")
+                    with gr.Row(equal_height=False):
+                        with gr.Column():
+                            upload_file = gr.File(label=L["upload_file"], file_count="single", type="filepath",
+                                                  file_types=sorted(SUPPORTED_EXTENSIONS),
+                                                  elem_id="upload-file")
+                            upload_btn = gr.Button(L["upload"], variant="primary", elem_id="upload")
+                        with gr.Column():
+                            delete_id = gr.Dropdown(label=L["delete_id"], choices=[], elem_id="delete-id")
+                            delete_btn = gr.Button(L["delete"], variant="stop", elem_id="delete")
+                else:
+                    gr.HTML(message_html(L["docs_disabled"]), elem_id="docs-disabled", js_on_load=None)
+
+        # ---- events --------------------------------------------------------------------------
+        chat_outputs = [chatbot, sources, convo, question]
+        question.submit(respond, [question, backend, chatbot, convo], chat_outputs, api_visibility="private")
+        ask.click(respond, [question, backend, chatbot, convo], chat_outputs, api_visibility="private")
+        for button, text in zip(example_buttons, EXAMPLE_QUESTIONS, strict=True):
+            def ask_example(backend_value, chat, conversation, _text=text):
+                yield from respond(_text, backend_value, chat, conversation)
+
+            button.click(ask_example, [backend, chatbot, convo], chat_outputs, api_visibility="private")
+        clear.click(new_chat, None, chat_outputs, api_visibility="private")
+        chatbot.clear(new_chat, None, chat_outputs, api_visibility="private")  # its own bin icon
+        check.click(check_idea, [idea, pf_backend], pf_result, api_visibility="private")
+        docs_outputs = [docs_table, delete_id] if key_configured else [docs_table]
+        refresh.click(refresh_docs, None, docs_outputs, api_visibility="private")
+        blocks.load(refresh_docs, None, docs_outputs, api_visibility="private")
+        if key_configured:
+            upload_btn.click(upload, [upload_file, api_key], [doc_msg, *docs_outputs], api_visibility="private")
+            delete_btn.click(delete, [delete_id, api_key], [doc_msg, *docs_outputs], api_visibility="private")
+    return blocks

@@ -1,0 +1,101 @@
+"""The page's texts, in Dutch: labels and messages (`L`), the portfolio verdicts and fit levels,
+what went wrong, the example questions and the names the backends are shown under."""
+
+from __future__ import annotations
+
+from assistant.llm.names import BACKENDS
+from assistant.schema import FitLevel, Verdict
+
+EXAMPLE_QUESTIONS = (
+    "Wat zijn de vier impactportfolio's?",
+    "Welke regionale actoren ondersteunen ondernemers?",
+    "Wat zegt het plan over talent?",
+    "What does the plan say about talent?",
+)
+
+BACKEND_LABELS = {
+    "extractive": "Extractief (standaard, zonder taalmodel)",
+    "llamacpp": "Lokaal taalmodel (llama.cpp)",
+    "openai": "OpenAI-compatibele server",
+}
+# (label, name) pairs for the backend dropdowns, in the order of assistant.llm.names.BACKENDS
+BACKEND_CHOICES = tuple((BACKEND_LABELS[name], name) for name in BACKENDS)
+
+L: dict[str, str] = {
+    "title": "Twente strategie-assistent",
+    "subtitle": "Stel vragen over het strategisch plan 2020-2025 van de Twente Board. Elk antwoord "
+    "verwijst met [n] naar de passages waarop het steunt.",
+    "tab_chat": "Vragen",
+    "tab_portfolio": "Portfolio-check",
+    "tab_docs": "Documenten",
+    "question": "Uw vraag",
+    "question_ph": "Bijvoorbeeld: Wat zijn de vier impactportfolio's?",
+    "send": "Vraag",
+    "new_chat": "Nieuw gesprek",
+    "examples": "Voorbeeldvragen",
+    "backend": "Antwoordmethode",
+    "chat_label": "Gesprek",
+    "chat_placeholder": "Stel een vraag over het strategisch plan, of kies een voorbeeldvraag hieronder.",
+    "searching": "_Bezig met zoeken in de documenten…_",
+    "sources": "Bronnen",
+    "sources_empty": "Hier verschijnen de passages waarop het antwoord steunt.",
+    "nearest": "Dichtstbijzijnde passages (geen antwoord)",
+    "not_found_badge": "De documenten zeggen hier niets over",
+    "not_found_note": "Er staat in de documenten geen antwoord op deze vraag. Hieronder staan de "
+    "passages die er het dichtst bij komen; ze beantwoorden de vraag niet.",
+    "interpreted": "Opgevat als",
+    "section": "§",
+    "page": "p.",
+    "error": "Er ging iets mis",
+    "unexpected_failure": "{error} ({kind}). Probeer het opnieuw of kies een andere antwoordmethode.",
+    "idea": "Uw idee of projectvoorstel",
+    "idea_ph": "Beschrijf in een paar zinnen wat u wilt doen, voor wie en met welk doel.",
+    "check": "Controleer",
+    "idea_empty": "Beschrijf eerst uw idee (1 tot {limit} tekens).",
+    "idea_too_long": "Het idee is {length} tekens; de grens is {limit}.",
+    "portfolio_empty": "Beschrijf een idee en klik op ‘Controleer’ om te zien bij welk "
+    "impactportfolio en welke actielijnen van het plan het past.",
+    "portfolios": "Impactportfolio's (gerangschikt)",
+    "action_lines": "Actielijnen",
+    "served": "bediend",
+    "not_served": "niet bediend",
+    "conditions": "Voorwaarden uit het plan",
+    "support": "Wie kan helpen (regionale actoren)",
+    "matched": "Overeenkomsten",
+    "evidence": "Onderbouwing",
+    "flagged": "Weggelaten (niet door de bronnen gedekt)",
+    "score": "score",
+    "docs_intro": "De documenten waarop de assistent antwoordt.",
+    "docs_empty": "Er zijn nog geen documenten ingelezen.",
+    "docs_title": "Titel",
+    "docs_id": "Id",
+    "docs_chunks": "Passages",
+    "docs_ingested": "Ingelezen op",
+    "docs_source": "Bron",
+    "docs_upload": "upload",
+    "docs_corpus": "corpus",
+    "docs_disabled": "Uploaden en verwijderen zijn uitgeschakeld: er is geen API-sleutel ingesteld "
+    "(ASSISTANT_API_KEY).",
+    "api_key": "API-sleutel",
+    "upload_file": "Document (md, txt, pdf, docx, html)",
+    "upload": "Uploaden",
+    "delete_id": "Document om te verwijderen",
+    "delete": "Verwijderen",
+    "refresh": "Lijst verversen",
+    "bad_key": "De API-sleutel klopt niet.",
+    "no_file": "Kies eerst een bestand.",
+    "no_doc": "Kies eerst een document.",
+    "uploaded": "Toegevoegd",
+    "deleted": "Verwijderd",
+}
+
+VERDICTS: dict[Verdict, str] = {"fit": "Past bij het plan", "partial": "Past gedeeltelijk", "no_fit": "Past niet bij het plan"}
+FIT_LEVELS: dict[FitLevel, str] = {"strong": "sterk", "partial": "gedeeltelijk", "none": "geen"}
+
+# what went wrong, by assistant.failures code; {msg} is the exception's own text
+FAILURES: dict[str, str] = {
+    "backend_busy": "Het taalmodel is bezet met andere vragen. Probeer het over een paar seconden opnieuw.",
+    "invalid_question": "Deze vraag kan niet worden verwerkt: {msg}.",
+    "backend_unavailable": "Het gekozen taalmodel is niet beschikbaar: {msg}. Kies ‘Extractief’ als "
+    "antwoordmethode om zonder taalmodel te antwoorden.",
+}

@@ -1,0 +1,39 @@
+"""Serving the UI: the page mounted on the FastAPI app at /ui, and '/' redirecting there."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from assistant.services import Services
+    from assistant.settings import Settings
+
+UI_PATH = "/ui"
+
+
+def mount_ui(app: FastAPI, services: Services, settings: Settings) -> None:
+    """Build the Gradio UI and mount it at /ui; '/' redirects there."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    # imported here, not above: importing gradio is slow, and importing the package does no work
+    import gradio as gr
+    from fastapi.responses import RedirectResponse
+
+    from assistant.ui.blocks import build_blocks
+    from assistant.ui.theme import make_theme, stylesheet
+
+    blocks = build_blocks(services, settings, getattr(app.state, "documents", None))
+    blocks.queue(default_concurrency_limit=max(2, settings.llm_queue_size), max_size=64)
+
+    async def root_redirect():
+        return RedirectResponse(UI_PATH, status_code=307)
+
+    app.add_api_route("/", root_redirect, methods=["GET", "HEAD"], include_in_schema=False)
+    gr.mount_gradio_app(
+        app, blocks, path=UI_PATH,
+        footer_links=["settings"], run_history=False, ssr_mode=False, mcp_server=False,
+        enable_monitoring=False, pwa=False, show_error=False,
+        max_file_size=settings.max_upload_bytes, css=stylesheet(), theme=make_theme(),
+    )
