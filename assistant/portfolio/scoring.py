@@ -1,0 +1,110 @@
+"""Scoring an idea against the plan: raw scores per portfolio and action line, and the levels
+and verdict they give under the calibrated `portfolio_*` settings."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.portfolio.idea import surface_forms
+from assistant.portfolio.plan import Topic
+from assistant.portfolio.plan_model import PlanModel
+from assistant.settings import Settings
+from ingest.language import detect_language
+
+MAX_SHOWN = 2  # at most this many portfolios show as strong/partial (the best and one it spans to)
+
+
+@dataclass
+class TopicScore:
+    topic: Topic
+    raw: float
+    item_sim: float
+    phrase_sims: np.ndarray  # best over the idea vectors, one per phrase
+    lexical: float
+    lexical_terms: list[tuple[str, str]]  # (idea word, phrase)
+
+
+@dataclass
+class IdeaScores:
+    idea: str
+    language: str
+    portfolios: list[TopicScore]  # plan order
+    action_lines: list[TopicScore]
+    vectors: np.ndarray  # idea passage vectors (whole idea or windows)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def logistic(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
+
+
+def score_idea(idea: str, vectors: np.ndarray, plan: PlanModel, analyzer, settings: Settings) -> IdeaScores:
+    """Raw scores of an idea (embedded as `vectors`, one per window) against every portfolio and
+    action line of `plan`."""
+    background = (vectors @ plan.background.T).mean(axis=1)  # one level per idea vector
+    idea_tokens = set(analyzer.tokens(idea))
+    surface = surface_forms(idea, analyzer)
+    result = IdeaScores(idea, detect_language(idea), [], [], vectors)
+    for topics, bucket in ((plan.portfolios, result.portfolios), (plan.action_lines, result.action_lines)):
+        for topic in topics:
+            bucket.append(score_topic(topic, vectors, background, idea_tokens, surface, settings))
+    return result
+
+
+def score_topic(topic: Topic, vectors: np.ndarray, background: np.ndarray, idea_tokens: set[str],
+                surface: dict[str, str], settings: Settings) -> TopicScore:
+    """Best window: item and top-phrase similarity minus the background, plus the lexical bonus."""
+    item_weight = settings.portfolio_item_weight
+    item = vectors @ topic.item_vector  # (windows,)
+    phr = vectors @ topic.phrase_vectors.T  # (windows, phrases)
+    k = min(settings.portfolio_top_phrases, phr.shape[1])
+    top = np.sort(phr, axis=1)[:, -k:].mean(axis=1)
+    per_window = item_weight * item + (1 - item_weight) * top - background
+    w = int(np.argmax(per_window))
+    lexical, terms = 0.0, []
+    for phrase, weights in zip(topic.phrases, topic.phrase_tokens):
+        total = sum(weights.values())
+        if total <= 0:
+            continue
+        hit = [t for t in weights if t in idea_tokens and weights[t] > 0]
+        share = sum(weights[t] for t in hit) / total
+        if hit and share > 0.0:
+            terms.append((surface.get(hit[0], hit[0]), phrase))
+        lexical = max(lexical, share)
+    raw = float(per_window[w]) + settings.portfolio_lexical_weight * lexical
+    return TopicScore(topic, raw, float(item[w]), phr.max(axis=0), lexical, terms)
+
+
+def levels(raw: list[float], settings: Settings) -> list[str]:
+    """strong / partial / none per portfolio, from raw scores. Only the best portfolio can be
+    strong; others show as partial when close enough to it."""
+    best = max(raw) if raw else 0.0
+    top = int(np.argmax(raw)) if raw else -1
+    rank = {i: n for n, i in enumerate(sorted(range(len(raw)), key=lambda i: -raw[i]))}
+    out = []
+    for i, r in enumerate(raw):
+        near = best - r <= settings.portfolio_margin and rank[i] < MAX_SHOWN
+        if i == top and r >= settings.portfolio_strong:
+            out.append("strong")
+        elif r >= settings.portfolio_partial and near:
+            out.append("partial")  # the best when weak, or another portfolio the idea also touches
+        else:
+            out.append("none")
+    return out
+
+
+def served(raw: list[float], settings: Settings) -> list[bool]:
+    """Action lines served by their own similarity (at or above the bar, close to the best)."""
+    best = max(raw) if raw else 0.0
+    return [r >= settings.portfolio_action and best - r <= settings.portfolio_action_margin for r in raw]
+
+
+def verdict_of(fit_levels: list[str]) -> str:
+    if "strong" in fit_levels:
+        return "fit"
+    if "partial" in fit_levels:
+        return "partial"
+    return "no_fit"
