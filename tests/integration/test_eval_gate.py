@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from evals.runner import GATE_METRICS, check_gate, load_thresholds, parse_configs
 from assistant.settings import Settings
+from evals.gate import GATE_METRICS, check_gate, load_thresholds
+from evals.runner import parse_configs
 
 
 def test_thresholds_file_is_complete():
@@ -38,7 +39,7 @@ def test_parse_configs():
 
 @pytest.mark.slow
 def test_default_configuration_meets_the_ci_thresholds(services):
-    from evals.runner import run_gate_subset
+    from evals.gate import run_gate_subset
 
     result = run_gate_subset(services.settings, services.embedder, bank=services.bank)
     assert result["metrics"]["n"] == 36

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from support.config import PLAN, make_settings
-from evals.loadtest import ServeProcess, start_serve
+from evals.serving import ServeProcess, start_serve
 from ingest.store import StoreReader, read_manifest
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ BIG_MARKER = "De Reigerbrug in Delden wordt in 2033 vernieuwd met een houten fie
 def big_document(parts: int = 1) -> str:
     """A long generated Dutch document (recombined plan sentences, numbered sections) whose
     ingestion takes several seconds, with one sentence that is in no other document."""
-    from evals.scale import document
+    from evals.bench.scale_corpus import document
 
     body = "\n\n".join(document(10_000 + i)[1].split("\n", 1)[1] for i in range(parts))
     return f"# Dossier Reigerbrug Delden\n\n## 0 Aanleiding\n\n{BIG_MARKER}\n\n{body}\n"

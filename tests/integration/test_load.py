@@ -22,7 +22,9 @@ import pytest
 
 from support.api_server import running_server
 from support.config import make_settings
-from evals.loadtest import RssSampler, print_report, run, serving, shipped_index_env
+from evals.figures import print_table
+from evals.loadtest import run
+from evals.serving import RssSampler, serving, shipped_index_env
 
 LOAD_CLIENTS = 32
 LOAD_SECONDS = 15  # the documented figures (evals/BENCHMARKS.md) use 60 s
@@ -39,7 +41,7 @@ def test_32_clients_extractive_no_errors(private_index, capsys):
         alive = server.proc.poll() is None
     with capsys.disabled():
         print(f"\nload test, {LOAD_CLIENTS} clients x {LOAD_SECONDS} s against `assistant serve` (extractive):")
-        print_report(result)
+        print_table(result)
     assert alive
     assert result["cold_errors"] == 0 and result["single_client_errors"] == 0
     assert result["errors"] == 0, result["error_samples"]

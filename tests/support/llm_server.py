@@ -11,29 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
-import httpx
+from evals.serving import HOST, free_port, running, start_process
 
-from support.servers import free_port
-
-HOST = "127.0.0.1"
 MODEL_ALIAS = "local"  # matches Settings.openai_model's default
-
-
-
-
-def _tail(path: Path, n: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
-    except OSError:
-        return "(no log)"
 
 
 @contextlib.contextmanager
@@ -53,7 +37,6 @@ def running_llamacpp_server(
     if not model_path.is_file():
         raise FileNotFoundError(f"no model file at {model_path}")
     port = port or free_port()
-    base_url = f"http://{HOST}:{port}/v1"
     cmd = [
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(model_path),
@@ -70,53 +53,7 @@ def running_llamacpp_server(
         "--use_mlock", "false",
         *extra_args,
     ]
-    own_log = log_path is None
-    if own_log:
-        fd, name = tempfile.mkstemp(prefix="llama_server_", suffix=".log")
-        os.close(fd)
-        log = Path(name)
-    else:
-        log = Path(log_path)  # type: ignore[arg-type]
-    with open(log, "wb") as log_file:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT)
-    try:
-        _wait_ready(proc, base_url, startup_timeout, log)
-        yield base_url
-    finally:
-        _stop(proc, stop_timeout)
-        if own_log:
-            log.unlink(missing_ok=True)
-
-
-def _wait_ready(proc: subprocess.Popen, base_url: str, timeout: float, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    last_error = "no answer yet"
-    with httpx.Client(timeout=2.0, trust_env=False) as client:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"llama_cpp.server exited with code {proc.returncode} before answering; log tail:\n{_tail(log)}"
-                )
-            try:
-                r = client.get(f"{base_url}/models")
-                if r.status_code == 200:
-                    return
-                last_error = f"HTTP {r.status_code}"
-            except httpx.HTTPError as e:
-                last_error = repr(e)
-            time.sleep(0.25)
-    raise TimeoutError(
-        f"llama_cpp.server did not answer {base_url}/models within {timeout:g} s ({last_error}); "
-        f"log tail:\n{_tail(log)}"
-    )
-
-
-def _stop(proc: subprocess.Popen, timeout: float) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=timeout)
+    server = start_process(cmd, f"http://{HOST}:{port}/v1", "/models", name="llama_cpp.server",
+                           log_path=Path(log_path) if log_path else None, timeout=startup_timeout)
+    with running(server, stop_timeout):
+        yield server.base_url

@@ -1,5 +1,5 @@
-"""The evaluation metrics on hand-made rankings and answers; every expected value is worked out by hand
-in the comment beside it."""
+"""The evaluation metrics on hand-made rankings and answers, and the summaries of measured figures;
+every expected value is worked out by hand in the comment beside it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from evals.figures import ms_summary, percentile, print_table, ratio
 from evals.metrics import (
     citation_scores,
     contains_quote,
@@ -202,3 +203,30 @@ def test_latency_and_mean():
     assert s["total"]["p95"] == pytest.approx(4 + 0.8 * 96)  # rank 0.95 * 4 = 3.8: between 4 and 100
     assert s["retrieve"] == {"median": 1.0, "p95": 1.0, "n": 5}
     assert mean([1.0, None, 0.0]) == 0.5 and mean([None]) is None
+
+
+# ----------------------------------------------------------------------------- measured figures
+
+
+def test_percentile_interpolates_and_has_none_for_nothing():
+    assert percentile([4, 1, 3, 2], 50) == 2.5  # unsorted input; between 2 and 3
+    assert percentile([1, 2, 3, 4, 100], 95) == pytest.approx(4 + 0.8 * 96)
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([], 50) is None
+
+
+def test_ms_summary_of_durations_in_seconds():
+    s = ms_summary([0.001, 0.002, 0.003, 0.004, 0.100])  # p95/p99 at ranks 3.8/3.96: 4 + 0.8/0.96 * 96
+    assert s == {"n": 5, "p50_ms": 3.0, "p95_ms": 80.8, "p99_ms": 96.16, "max_ms": 100.0, "mean_ms": 22.0}
+    assert ms_summary([]) == {"n": 0}
+
+
+def test_ratio_is_nan_when_a_figure_is_missing():
+    assert ratio(3.0, 2.0) == 1.5 and ratio(1.0, 3.0, 3) == 0.333
+    for a, b in ((1.0, 0.0), (None, 1.0), (1.0, None), (math.nan, 1.0), (1.0, math.nan)):
+        assert math.isnan(ratio(a, b))
+
+
+def test_print_table_pads_the_names(capsys):
+    print_table({"a": 1, "longer": "x"})
+    assert capsys.readouterr().out == "a       1\nlonger  x\n"

@@ -7,7 +7,7 @@ from elsewhere, shuffled. The vocabulary, sentence lengths and structure are the
 the real plan, at any size. Nothing is random between runs: document ``i`` depends only on the
 seed and ``i``, so a corpus of N chunks is a prefix of the corpus of M > N chunks.
 
-    python -m evals.scale OUT_DIR --chunks 10000      # writes OUT_DIR/*.md, prints the counts
+    python -m evals.bench.scale_corpus OUT_DIR --chunks 10000   # writes OUT_DIR/*.md, prints the counts
 
 The chunk count is exact: every generated document is chunked with the indexer's own chunker
 (same chunk size and overlap as the settings) until the target is reached.
@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.settings import REPO_ROOT
+from evals.datasets import PLAN
 
-PLAN = REPO_ROOT / "corpus" / "twente-board-strategisch-plan-2020-2025.md"
 DEFAULT_SEED = 20202025
 
 _TOPICS = [
@@ -148,13 +147,8 @@ def generate_corpus(out_dir: Path, target_chunks: int = 10_000, seed: int = DEFA
     }
 
 
-def unique_sentences(src: Source | None = None) -> list[str]:
-    src = src or plan_source()
-    return list(dict.fromkeys(s for p in src.paragraphs for s in p))
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.scale", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m evals.bench.scale_corpus", description=__doc__.split("\n\n")[0])
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--chunks", type=int, default=10_000, help="target number of chunks (default 10000)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
