@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -18,22 +18,21 @@ def _settings(**overrides):
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
 
 
 @app.command()
 def ingest(
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="folder of documents (default: corpus/)"),
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="folder of documents (default: corpus/)")] = None,
     rebuild: bool = typer.Option(False, "--rebuild", help="re-embed everything (e.g. after changing the embedder)"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ):
     """Index the corpus: new and changed files are embedded, removed ones dropped."""
+    from assistant.documents import recover_interrupted_uploads
     from assistant.services import Services
     from ingest.store import StoreError
-
-    from assistant.documents import recover_interrupted_uploads
 
     services = Services(_settings())
     recovery = recover_interrupted_uploads(services.settings.data_dir)
@@ -67,8 +66,15 @@ def show(
         out = {k: manifest[k] for k in ("generation", "embedder", "chunking", "documents", "chunk_count", "created_at")}
         if sections:
             out["chunks"] = [
-                {"chunk_id": c.chunk_id, "section": c.section_number, "title": c.section_title,
-                 "kind": c.kind, "page": c.page, "words": len(c.text.split())} for c in chunks
+                {
+                    "chunk_id": c.chunk_id,
+                    "section": c.section_number,
+                    "title": c.section_title,
+                    "kind": c.kind,
+                    "page": c.page,
+                    "words": len(c.text.split()),
+                }
+                for c in chunks
             ]
         typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
         return
@@ -80,7 +86,7 @@ def show(
     typer.echo("documents:")
     for doc_id, d in sorted(manifest["documents"].items()):
         typer.echo(f"  {doc_id}  {d['chunks']:>4} chunks  {d['format']:<4} {d['title']}  ({d['path']})")
-    seen = []
+    seen: list[list[Any]] = []  # [(doc_id, section number, title), chunk count, kind]
     for c in chunks:
         key = (c.doc_id, c.section_number, c.section_title)
         if not seen or seen[-1][0] != key:
@@ -112,13 +118,13 @@ def _print_answer(answer, as_json: bool) -> None:
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="the question, Dutch or English"),
-    backend: Optional[str] = typer.Option(None, "--backend", help="extractive | llamacpp | openai"),
-    top_k: Optional[int] = typer.Option(None, "--top-k"),
+    backend: str | None = typer.Option(None, "--backend", help="extractive | llamacpp | openai"),
+    top_k: int | None = typer.Option(None, "--top-k"),
     as_json: bool = typer.Option(False, "--json", help="print the answer as JSON"),
 ):
     """Answer one question with citations."""
-    from assistant.llm.base import GeneratorError
     from assistant.answering.errors import QuestionError
+    from assistant.llm.base import GeneratorError
     from assistant.services import Services
     from ingest.store import StoreError
 
@@ -131,10 +137,10 @@ def ask(
 
 
 @app.command()
-def chat(backend: Optional[str] = typer.Option(None, "--backend")):
+def chat(backend: str | None = typer.Option(None, "--backend")):
     """Interactive conversation in the terminal (empty line or Ctrl-D ends it)."""
-    from assistant.llm.base import GeneratorError
     from assistant.answering.errors import QuestionError
+    from assistant.llm.base import GeneratorError
     from assistant.schema import ChatMessage
     from assistant.services import Services
     from ingest.store import StoreError
@@ -162,12 +168,12 @@ def chat(backend: Optional[str] = typer.Option(None, "--backend")):
 @app.command()
 def fit(
     idea: str = typer.Argument(..., help="the idea, 1 to 4,000 characters, Dutch or English"),
-    backend: Optional[str] = typer.Option(None, "--backend"),
+    backend: str | None = typer.Option(None, "--backend"),
     as_json: bool = typer.Option(False, "--json"),
 ):
     """Does an idea fit one of the plan's impact portfolios?"""
-    from assistant.llm.base import GeneratorError
     from assistant.answering.errors import BackendBusy
+    from assistant.llm.base import GeneratorError
     from assistant.portfolio import IdeaError, render_fit
     from assistant.services import Services
     from ingest.store import StoreError
@@ -182,8 +188,8 @@ def fit(
 
 @app.command()
 def serve(
-    host: Optional[str] = typer.Option(None, "--host"),
-    port: Optional[int] = typer.Option(None, "--port"),
+    host: str | None = typer.Option(None, "--host"),
+    port: int | None = typer.Option(None, "--port"),
 ):
     """Ingest when the index is missing or stale, then serve the API and the UI."""
     from assistant.api.server import run
@@ -193,25 +199,26 @@ def serve(
 
 @app.command(name="eval")
 def evaluate(
-    configs: Optional[str] = typer.Option(None, "--configs", help="comma-separated configuration names"),
-    backend: Optional[str] = typer.Option(None, "--backend", help="also run this answer backend"),
-    subset: Optional[str] = typer.Option(None, "--subset", help="dev | test | ci | all"),
-    out: Optional[Path] = typer.Option(None, "--out", help="reports folder"),
+    configs: str | None = typer.Option(None, "--configs", help="comma-separated configuration names"),
+    backend: str | None = typer.Option(None, "--backend", help="also run this answer backend"),
+    subset: str | None = typer.Option(None, "--subset", help="dev | test | ci | all"),
+    out: Annotated[Path | None, typer.Option("--out", help="reports folder")] = None,
     judge: bool = typer.Option(False, "--judge", help="LLM-judge mode (needs a language model)"),
     gate: bool = typer.Option(False, "--gate", help="exit 1 when the default configuration misses the CI thresholds"),
 ):
     """Score retrieval, answers, citations, refusals and the portfolio check; write a report."""
     from evals.runner import main as run_eval
 
-    raise typer.Exit(run_eval(_settings(), configs=configs, backend=backend, subset=subset, out=out,
-                              judge=judge, gate=gate))
+    raise typer.Exit(
+        run_eval(_settings(), configs=configs, backend=backend, subset=subset, out=out, judge=judge, gate=gate)
+    )
 
 
 @app.command()
 def bench(
     what: str = typer.Argument("all", help="ingest | query | llm | scale | all"),
-    out: Optional[Path] = typer.Option(None, "--out"),
-    chunks: Optional[int] = typer.Option(None, "--chunks", help="scale: chunks embedded for real in the ingest ratio"),
+    out: Annotated[Path | None, typer.Option("--out")] = None,
+    chunks: int | None = typer.Option(None, "--chunks", help="scale: chunks embedded for real in the ingest ratio"),
 ):
     """Benchmarks that print figures beside a baseline measured in the same run."""
     from evals.bench.cli import main as run_bench

@@ -23,10 +23,11 @@ import shutil
 import threading
 import unicodedata
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 import psutil
 
@@ -115,10 +116,7 @@ def check_name(filename: str | None) -> str:
         raise InvalidName("the file name must not contain '..'")
     bad = sorted(set(name) & _FORBIDDEN_NAME_CHARS)
     if bad:
-        raise InvalidName(
-            "the file name must be a plain name without folders or the characters "
-            + " ".join(bad)
-        )
+        raise InvalidName("the file name must be a plain name without folders or the characters " + " ".join(bad))
     if name.startswith("."):
         raise InvalidName("the file name must not start with a dot (hidden files are not indexed)")
     if name != name.strip() or name.endswith("."):
@@ -130,8 +128,7 @@ def check_extension(name: str) -> str:
     ext = Path(name).suffix.lower()
     if ext not in SUPPORTED_EXTENSIONS:
         raise UnsupportedType(
-            f"unsupported file type {ext or '(no extension)'}; supported: "
-            + ", ".join(sorted(SUPPORTED_EXTENSIONS))
+            f"unsupported file type {ext or '(no extension)'}; supported: " + ", ".join(sorted(SUPPORTED_EXTENSIONS))
         )
     return ext
 
@@ -202,8 +199,10 @@ class DocumentService:
                 excluded_before = self._read_excluded_raw()
                 # from here until the ingest has succeeded, a crash is undone at the next start
                 # (recover_interrupted_uploads): the client never got its 201
-                atomic_write_text(stage / JOURNAL, json.dumps(
-                    {"target": rel, "replaced": replaced, "excluded": excluded_before}, ensure_ascii=False))
+                atomic_write_text(
+                    stage / JOURNAL,
+                    json.dumps({"target": rel, "replaced": replaced, "excluded": excluded_before}, ensure_ascii=False),
+                )
                 self.uploads_dir.mkdir(parents=True, exist_ok=True)
                 if replaced:
                     os.replace(target, previous)
@@ -245,9 +244,13 @@ class DocumentService:
                 excluded_before = self._read_excluded_raw()
                 moved = entry["source"] == "upload" and uploaded.is_file()
                 # a crash before the ingest succeeded is undone at the next start, as for uploads
-                atomic_write_text(stage / JOURNAL, json.dumps(
-                    {"target": rel, "replaced": False, "removed": moved, "excluded": excluded_before},
-                    ensure_ascii=False))
+                atomic_write_text(
+                    stage / JOURNAL,
+                    json.dumps(
+                        {"target": rel, "replaced": False, "removed": moved, "excluded": excluded_before},
+                        ensure_ascii=False,
+                    ),
+                )
                 if moved:
                     os.replace(uploaded, stage / REMOVED)
                 else:
@@ -270,13 +273,11 @@ class DocumentService:
         except IngestError as exc:
             raise UnreadableDocument(str(exc)) from None
         except Exception as exc:  # a loader bug: still the upload's fault from the user's view
-            raise UnreadableDocument(
-                f"{staged.name}: the file could not be read ({exc.__class__.__name__})"
-            ) from None
+            raise UnreadableDocument(f"{staged.name}: the file could not be read ({exc.__class__.__name__})") from None
         if not chunks:
             raise UnreadableDocument(f"{UPLOADS}/{staged.name}: no text content found after cleaning")
 
-    def sweep_staging(self) -> "Recovery":
+    def sweep_staging(self) -> Recovery:
         """Undo and remove what uploads killed mid-way left behind; see recover_interrupted_uploads."""
         return recover_interrupted_uploads(self.data_dir)
 
@@ -336,8 +337,9 @@ def recover_interrupted_uploads(data_dir: Path) -> Recovery:
             if entry.is_dir() and journal.is_file():
                 try:
                     j = json.loads(journal.read_text(encoding="utf-8"))
-                    _undo_change(data_dir, entry, j["target"], bool(j["replaced"]), bool(j.get("removed")),
-                                 j.get("excluded"))
+                    _undo_change(
+                        data_dir, entry, j["target"], bool(j["replaced"]), bool(j.get("removed")), j.get("excluded")
+                    )
                     recovery.undone.append(j["target"])
                 except (OSError, ValueError, KeyError, TypeError) as exc:
                     # keep the folder for a person to look at rather than lose a previous version
@@ -348,8 +350,7 @@ def recover_interrupted_uploads(data_dir: Path) -> Recovery:
     return recovery
 
 
-def _undo_change(data_dir: Path, stage: Path, rel: str, replaced: bool, removed: bool,
-                 excluded: str | None) -> None:
+def _undo_change(data_dir: Path, stage: Path, rel: str, replaced: bool, removed: bool, excluded: str | None) -> None:
     if not isinstance(rel, str) or not rel or rel.startswith(("/", "\\")) or ".." in rel.replace("\\", "/").split("/"):
         raise ValueError(f"journal target is not a stored document's path: {rel!r}")
     is_upload = rel.startswith(f"{UPLOADS}/")

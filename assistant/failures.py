@@ -50,8 +50,9 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, GeneratorError):
         return Failure(503, "backend_unavailable", f"the language model is not available: {exc}")
     if isinstance(exc, StoreUnavailable):
-        return Failure(503, "store_unavailable", f"the document store is not reachable: {exc}",
-                       retry_after=RETRY_AFTER_SECONDS)
+        return Failure(
+            503, "store_unavailable", f"the document store is not reachable: {exc}", retry_after=RETRY_AFTER_SECONDS
+        )
     if isinstance(exc, StoreError):
         return Failure(503, "store_error", f"the document index is not usable: {exc}")
     if isinstance(exc, documents.DocumentError):

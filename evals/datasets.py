@@ -60,9 +60,14 @@ def read_jsonl(path: Path) -> list[dict]:
 def load_questions(path: Path = QUESTIONS) -> list[EvalItem]:
     return [
         EvalItem(
-            id=r["id"], kind=r["kind"], language=r.get("language", "nl"), question=r["question"],
-            answerable=bool(r["answerable"]), quotes=[e["quote"] for e in r.get("evidence", [])],
-            facts=[list(f) for f in r.get("facts", [])], split=r["split"],
+            id=r["id"],
+            kind=r["kind"],
+            language=r.get("language", "nl"),
+            question=r["question"],
+            answerable=bool(r["answerable"]),
+            quotes=[e["quote"] for e in r.get("evidence", [])],
+            facts=[list(f) for f in r.get("facts", [])],
+            split=r["split"],
             sections=[str(e.get("section", "")) for e in r.get("evidence", [])],
         )
         for r in read_jsonl(path)
@@ -72,9 +77,14 @@ def load_questions(path: Path = QUESTIONS) -> list[EvalItem]:
 def load_conversations(path: Path = CONVERSATIONS) -> list[EvalItem]:
     return [
         EvalItem(
-            id=r["id"], kind="conversation", language=r.get("language", "nl"), question=r["question"],
-            answerable=bool(r.get("answerable", True)), quotes=[e["quote"] for e in r.get("evidence", [])],
-            facts=[list(f) for f in r.get("facts", [])], split=r["split"],
+            id=r["id"],
+            kind="conversation",
+            language=r.get("language", "nl"),
+            question=r["question"],
+            answerable=bool(r.get("answerable", True)),
+            quotes=[e["quote"] for e in r.get("evidence", [])],
+            facts=[list(f) for f in r.get("facts", [])],
+            split=r["split"],
             history=[ChatMessage(**m) for m in r.get("history", [])],
             sections=[str(e.get("section", "")) for e in r.get("evidence", [])],
         )
@@ -106,8 +116,9 @@ def ci_subset(questions: list[EvalItem], conversations: list[EvalItem]) -> list[
     return out
 
 
-def select(subset: str, questions: list[EvalItem] | None = None,
-           conversations: list[EvalItem] | None = None) -> list[EvalItem]:
+def select(
+    subset: str, questions: list[EvalItem] | None = None, conversations: list[EvalItem] | None = None
+) -> list[EvalItem]:
     questions = load_questions() if questions is None else questions
     conversations = load_conversations() if conversations is None else conversations
     if subset == "all":

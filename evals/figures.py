@@ -15,6 +15,11 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     """Linear-interpolated percentile, q in 0..100 (numpy's default); None for no values."""
     if not values:
         return None
+    return _percentile(values, q)
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    """`percentile` of values that are not empty."""
     return float(np.percentile(np.asarray(values, dtype=float), q))
 
 
@@ -25,9 +30,9 @@ def ms_summary(seconds: Sequence[float]) -> dict[str, float | int]:
         return {"n": 0}
     return {
         "n": len(ms),
-        "p50_ms": round(percentile(ms, 50), 2),
-        "p95_ms": round(percentile(ms, 95), 2),
-        "p99_ms": round(percentile(ms, 99), 2),
+        "p50_ms": round(_percentile(ms, 50), 2),
+        "p95_ms": round(_percentile(ms, 95), 2),
+        "p99_ms": round(_percentile(ms, 99), 2),
         "max_ms": round(max(ms), 2),
         "mean_ms": round(sum(ms) / len(ms), 2),
     }

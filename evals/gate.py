@@ -40,13 +40,15 @@ def apply_gate(result: dict, subset: str) -> bool:
     failures = check_gate(metrics, thresholds)
     result["gate"] = {"thresholds": thresholds, "failures": failures, "passed": not failures}
     if thresholds.get("subset") and thresholds["subset"] != subset:
-        result["notes"].append(f"the gate thresholds were measured on the {thresholds['subset']!r} "
-                               f"subset; this run used {subset!r}")
+        result["notes"].append(
+            f"the gate thresholds were measured on the {thresholds['subset']!r} subset; this run used {subset!r}"
+        )
     return not failures
 
 
-def run_gate_subset(settings: Settings, embedder: Embedder, progress: bool = False,
-                    bank: SentenceBank | None = None) -> dict:
+def run_gate_subset(
+    settings: Settings, embedder: Embedder, progress: bool = False, bank: SentenceBank | None = None
+) -> dict:
     """The CI check on an existing index (settings.data_dir): the default configuration on the ci
     subset. Returns {"metrics": aggregate, "failures": [...], "records": [...]}."""
     run = Run(settings, embedder, settings.data_dir, progress=progress, bank=bank)
@@ -58,4 +60,3 @@ def run_gate_subset(settings: Settings, embedder: Embedder, progress: bool = Fal
         records = evaluate_system(system, items, bar=bar)
     metrics = aggregate(records)
     return {"metrics": metrics, "failures": check_gate(metrics, load_thresholds()), "records": records}
-

@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from assistant.answering.evidence import SentenceBank
 from assistant.llm.base import GeneratorError
+from assistant.retrieval import Mode
 from assistant.settings import Settings
 from evals.datasets import EvalItem
 from evals.scoring import score_item
@@ -53,10 +54,14 @@ class Run:
         if key not in self.indexes:
             from ingest.indexer import ingest
 
-            s = self.settings.model_copy(update={
-                "data_dir": self.workdir / f"index-{chunk_words}-{overlap}",
-                "chunk_words": chunk_words, "chunk_overlap_sentences": overlap, "chroma_mode": "embedded",
-            })
+            s = self.settings.model_copy(
+                update={
+                    "data_dir": self.workdir / f"index-{chunk_words}-{overlap}",
+                    "chunk_words": chunk_words,
+                    "chunk_overlap_sentences": overlap,
+                    "chroma_mode": "embedded",
+                }
+            )
             t = time.perf_counter()
             report = ingest(s, self.embedder, progress=False)
             if report.failed:
@@ -68,22 +73,43 @@ class Run:
     def default_index(self) -> Settings:
         return self.index(self.settings.chunk_words, self.settings.chunk_overlap_sentences)
 
-    def pipeline(self, name: str, settings: Settings, mode: str, expand: bool | None,
-                 query_cache: dict | None = None, warm: bool = True) -> PipelineSystem:
+    def pipeline(
+        self,
+        name: str,
+        settings: Settings,
+        mode: Mode,
+        expand: bool | None,
+        query_cache: dict | None = None,
+        warm: bool = True,
+    ) -> PipelineSystem:
         """`warm`: embed every chunk's sentences first, as the service does at start, so that the
         latency measured is the steady state (the sweeps skip it: they report no latency)."""
+        assert self.bank is not None  # made in __post_init__
         system = PipelineSystem(name, settings, self.embedder, self.bank, self.generator, mode, expand, query_cache)
         if warm:
             system.warm()
         return system
 
     def bar(self, total: int, desc: str):
-        return tqdm(total=total, desc=desc, unit="q", disable=not self.progress, file=sys.stderr,
-                    dynamic_ncols=True, leave=False)
+        return tqdm(
+            total=total,
+            desc=desc,
+            unit="q",
+            disable=not self.progress,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            leave=False,
+        )
 
 
-def evaluate_system(system: PipelineSystem | BaselineSystem, items: list[EvalItem], backend: str = "extractive",
-                    bar=None, grid: list[float] | None = None, answers: dict | None = None) -> list[dict]:
+def evaluate_system(
+    system: PipelineSystem | BaselineSystem,
+    items: list[EvalItem],
+    backend: str = "extractive",
+    bar=None,
+    grid: list[float] | None = None,
+    answers: dict | None = None,
+) -> list[dict]:
     """Ask every item, score it; `grid`: also record the not-found verdict per threshold;
     `answers`: filled with id -> Answer (for the LLM judge)."""
     records = []

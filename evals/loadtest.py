@@ -50,7 +50,9 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 def check_loopback(base_url: str) -> str:
     host = urlsplit(base_url).hostname or ""
     if host not in LOOPBACK_HOSTS:
-        raise ValueError(f"refusing to load-test {host!r}: only loopback addresses ({', '.join(sorted(LOOPBACK_HOSTS))})")
+        raise ValueError(
+            f"refusing to load-test {host!r}: only loopback addresses ({', '.join(sorted(LOOPBACK_HOSTS))})"
+        )
     return base_url.rstrip("/")
 
 
@@ -77,15 +79,21 @@ class Tally:
         return sum(self.statuses.values())
 
 
-async def _one(client: httpx.AsyncClient, method: str, url: str, tally: Tally, expect: set[int],
-               json_body: dict | None = None) -> None:
+async def _one(
+    client: httpx.AsyncClient, method: str, url: str, tally: Tally, expect: set[int], json_body: dict | None = None
+) -> None:
     started = time.perf_counter()
     try:
         response = await client.request(method, url, json=json_body)
         elapsed = time.perf_counter() - started
         ok = response.status_code in expect
-        tally.record(str(response.status_code), elapsed, ok, "" if ok else response.text,
-                     retry_after="retry-after" in response.headers)
+        tally.record(
+            str(response.status_code),
+            elapsed,
+            ok,
+            "" if ok else response.text,
+            retry_after="retry-after" in response.headers,
+        )
     except httpx.HTTPError as exc:
         tally.record(exc.__class__.__name__, time.perf_counter() - started, False, str(exc))
 
@@ -126,9 +134,19 @@ def probe_healthz(url: str, seconds: float, interval: float, timeout: float = 10
 
 async def _probe_in_process(url: str, seconds: float, interval: float) -> Tally:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "evals.loadtest", "--probe", url, "--seconds", str(seconds),
-        "--probe-interval", str(interval), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        cwd=str(Path(__file__).resolve().parent.parent))
+        sys.executable,
+        "-m",
+        "evals.loadtest",
+        "--probe",
+        url,
+        "--seconds",
+        str(seconds),
+        "--probe-interval",
+        str(interval),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=str(Path(__file__).resolve().parent.parent),
+    )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout=seconds + 60)
     except TimeoutError:
@@ -147,11 +165,21 @@ async def _probe_in_process(url: str, seconds: float, interval: float) -> Tally:
     return tally
 
 
-async def run_load(base_url: str, clients: int = 32, seconds: float = 60.0, *, path: str = "/api/ask",
-                   backend: str | None = "extractive", questions: list[str] | None = None,
-                   probe_interval: float = 0.2, timeout: float = 30.0, warmup: bool = True,
-                   baseline_seconds: float = 5.0, max_requests: int = 100_000,
-                   expect: set[int] | None = None) -> dict:
+async def run_load(
+    base_url: str,
+    clients: int = 32,
+    seconds: float = 60.0,
+    *,
+    path: str = "/api/ask",
+    backend: str | None = "extractive",
+    questions: list[str] | None = None,
+    probe_interval: float = 0.2,
+    timeout: float = 30.0,
+    warmup: bool = True,
+    baseline_seconds: float = 5.0,
+    max_requests: int = 100_000,
+    expect: set[int] | None = None,
+) -> dict:
     """Run the three phases (see the module doc) and return every figure in one flat dict."""
     base_url = check_loopback(base_url)
     if clients < 1 or seconds <= 0:
@@ -161,8 +189,14 @@ async def run_load(base_url: str, clients: int = 32, seconds: float = 60.0, *, p
     ask_url, health_url = base_url + path, base_url + "/healthz"
     limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
     budget = [max_requests]
-    out: dict = {"url": base_url, "path": path, "backend": backend, "clients": clients,
-                 "seconds": seconds, "questions": len(questions)}
+    out: dict = {
+        "url": base_url,
+        "path": path,
+        "backend": backend,
+        "clients": clients,
+        "seconds": seconds,
+        "questions": len(questions),
+    }
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
         # 1. warm-up (cold latencies)
         if warmup:
@@ -187,8 +221,10 @@ async def run_load(base_url: str, clients: int = 32, seconds: float = 60.0, *, p
         await asyncio.sleep(0.5)  # let the probe process start before the load does
         t0 = time.monotonic()
         deadline = t0 + seconds
-        tasks = [asyncio.create_task(_asker(client, ask_url, questions, i * 7, deadline, load, expect, backend, budget))
-                 for i in range(clients)]
+        tasks = [
+            asyncio.create_task(_asker(client, ask_url, questions, i * 7, deadline, load, expect, backend, budget))
+            for i in range(clients)
+        ]
         try:
             await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + timeout + 10)
         except TimeoutError:
@@ -201,33 +237,35 @@ async def run_load(base_url: str, clients: int = 32, seconds: float = 60.0, *, p
     load_tp = load.count / load_s if load_s > 0 else math.nan
     s_single, s_load = ms_summary(single.latencies), ms_summary(load.latencies)
     s_idle, s_probe = ms_summary(idle.latencies), ms_summary(probe.latencies)
-    out.update({
-        "requests": load.count,
-        "errors": load.errors,
-        "statuses": dict(sorted(load.statuses.items())),
-        "error_samples": load.error_samples,
-        "duration_s": round(load_s, 2),
-        "throughput_rps": round(load_tp, 2),
-        "latency_p50_ms": s_load.get("p50_ms"),
-        "latency_p95_ms": s_load.get("p95_ms"),
-        "latency_p99_ms": s_load.get("p99_ms"),
-        "latency_max_ms": s_load.get("max_ms"),
-        "single_client_requests": single.count,
-        "single_client_errors": single.errors,
-        "single_client_throughput_rps": round(single_tp, 2),
-        "single_client_p50_ms": s_single.get("p50_ms"),
-        "single_client_p95_ms": s_single.get("p95_ms"),
-        "throughput_ratio_vs_single": ratio(load_tp, single_tp),
-        "healthz_probes": probe.count,
-        "healthz_errors": probe.errors,
-        "healthz_p50_ms": s_probe.get("p50_ms"),
-        "healthz_p95_ms": s_probe.get("p95_ms"),
-        "healthz_max_ms": s_probe.get("max_ms"),
-        "healthz_idle_p50_ms": s_idle.get("p50_ms"),
-        "healthz_idle_p95_ms": s_idle.get("p95_ms"),
-        "healthz_p95_ratio_vs_idle": ratio(s_probe.get("p95_ms"), s_idle.get("p95_ms")),
-        "ask_p50_ratio_vs_single": ratio(s_load.get("p50_ms"), s_single.get("p50_ms")),
-    })
+    out.update(
+        {
+            "requests": load.count,
+            "errors": load.errors,
+            "statuses": dict(sorted(load.statuses.items())),
+            "error_samples": load.error_samples,
+            "duration_s": round(load_s, 2),
+            "throughput_rps": round(load_tp, 2),
+            "latency_p50_ms": s_load.get("p50_ms"),
+            "latency_p95_ms": s_load.get("p95_ms"),
+            "latency_p99_ms": s_load.get("p99_ms"),
+            "latency_max_ms": s_load.get("max_ms"),
+            "single_client_requests": single.count,
+            "single_client_errors": single.errors,
+            "single_client_throughput_rps": round(single_tp, 2),
+            "single_client_p50_ms": s_single.get("p50_ms"),
+            "single_client_p95_ms": s_single.get("p95_ms"),
+            "throughput_ratio_vs_single": ratio(load_tp, single_tp),
+            "healthz_probes": probe.count,
+            "healthz_errors": probe.errors,
+            "healthz_p50_ms": s_probe.get("p50_ms"),
+            "healthz_p95_ms": s_probe.get("p95_ms"),
+            "healthz_max_ms": s_probe.get("max_ms"),
+            "healthz_idle_p50_ms": s_idle.get("p50_ms"),
+            "healthz_idle_p95_ms": s_idle.get("p95_ms"),
+            "healthz_p95_ratio_vs_idle": ratio(s_probe.get("p95_ms"), s_idle.get("p95_ms")),
+            "ask_p50_ratio_vs_single": ratio(s_load.get("p50_ms"), s_single.get("p50_ms")),
+        }
+    )
     return out
 
 
@@ -242,8 +280,11 @@ def run(base_url: str, clients: int = 32, seconds: float = 60.0, **kwargs) -> di
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.loadtest", description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="base URL of a running server on loopback, e.g. http://127.0.0.1:8000")
-    parser.add_argument("--serve", action="store_true",
-                        help="start `assistant serve` (settings from the environment) on a free loopback port instead")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="start `assistant serve` (settings from the environment) on a free loopback port instead",
+    )
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--path", default="/api/ask")
@@ -264,9 +305,16 @@ def main(argv: list[str] | None = None) -> int:
     if bool(args.url) == bool(args.serve):
         parser.error("give exactly one of --url or --serve")
     questions = question_texts()[: args.questions] if args.questions else question_texts()
-    kwargs = dict(path=args.path, backend=args.backend or None, questions=questions,
-                  probe_interval=args.probe_interval, timeout=args.timeout, warmup=not args.no_warmup,
-                  baseline_seconds=args.baseline_seconds, max_requests=args.max_requests)
+    kwargs = {
+        "path": args.path,
+        "backend": args.backend or None,
+        "questions": questions,
+        "probe_interval": args.probe_interval,
+        "timeout": args.timeout,
+        "warmup": not args.no_warmup,
+        "baseline_seconds": args.baseline_seconds,
+        "max_requests": args.max_requests,
+    }
     if args.serve:
         env = {k: v for k, v in os.environ.items() if k.startswith("ASSISTANT_")}
         with serving(env) as server:

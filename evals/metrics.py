@@ -57,12 +57,27 @@ _RULE = re.compile(r"(?m)^\s*[-=]{3,}\s*$")
 _MARKER = re.compile(r"\[(\d+)\]")
 _CLAIM = re.compile(r"(.*?)((?:\s*\[\d+\])+)", re.S)
 _WORD = re.compile(r"\w+", re.U)
-_TRANSLATE = str.maketrans({
-    "‘": "'", "’": "'", "‚": "'", "`": "'", "´": "'",
-    "“": '"', "”": '"', "„": '"', "«": '"', "»": '"',
-    "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-",
-    "\u00a0": " ", "\u200b": "",
-})
+_TRANSLATE = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "`": "'",
+        "´": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "«": '"',
+        "»": '"',
+        "–": "-",
+        "—": "-",
+        "‐": "-",
+        "‑": "-",
+        "−": "-",
+        "\u00a0": " ",
+        "\u200b": "",
+    }
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,8 +198,9 @@ def textbook_idcg(n_findable: int, k: int) -> float:
     return sum(1.0 / math.log2(i + 1) for i in range(1, min(n_findable, k) + 1))
 
 
-def retrieval_scores(ranking: Sequence[set[int]], n_gold: int, pool: Iterable[set[int]],
-                     ks: Sequence[int] = K_VALUES) -> dict[str, float]:
+def retrieval_scores(
+    ranking: Sequence[set[int]], n_gold: int, pool: Iterable[set[int]], ks: Sequence[int] = K_VALUES
+) -> dict[str, float]:
     out: dict[str, float] = {}
     for k in ks:
         out[f"hit@{k}"] = hit_at_k(ranking, k)
@@ -256,8 +272,9 @@ def supports(passage: str, claim: str, overlap: float = SUPPORT_OVERLAP) -> bool
     return len(words & _content_words(passage)) / len(words) >= overlap
 
 
-def citation_scores(claims: Sequence[tuple[str, list[int]]], cited: dict[int, str],
-                    gold_quotes: Sequence[str] = ()) -> dict[str, float | None]:
+def citation_scores(
+    claims: Sequence[tuple[str, list[int]]], cited: dict[int, str], gold_quotes: Sequence[str] = ()
+) -> dict[str, float | None]:
     """Citation precision and recall of one answer.
 
     `cited`: citation id -> passage text (the answer's citation list). A marker to an id that is
@@ -274,9 +291,7 @@ def citation_scores(claims: Sequence[tuple[str, list[int]]], cited: dict[int, st
         if any(i in refs and supports(text, claim) for claim, refs in claims):
             good.add(i)
     precision = len(good) / len(ids) if ids else None
-    supported = [
-        any(i in cited and supports(cited[i], claim) for i in refs) for claim, refs in claims
-    ]
+    supported = [any(i in cited and supports(cited[i], claim) for i in refs) for claim, refs in claims]
     recall = sum(supported) / len(supported) if supported else None
     return {"citation_precision": precision, "citation_recall": recall}
 
@@ -300,14 +315,20 @@ def refusal_scores(pairs: Iterable[tuple[bool, bool]]) -> dict[str, float | int 
             tn += 1
     precision = tp / (tp + fp) if tp + fp else None
     recall = tp / (tp + fn) if tp + fn else None
-    f1 = (2 * precision * recall / (precision + recall)
-          if precision is not None and recall is not None and precision + recall > 0 else None)
+    f1 = (
+        2 * precision * recall / (precision + recall)
+        if precision is not None and recall is not None and precision + recall > 0
+        else None
+    )
     return {
         "not_found_precision": precision,
         "not_found_recall": recall,
         "not_found_f1": f1,
         "refusal_rate_answerable": fp / (fp + tn) if fp + tn else None,
-        "tp": tp, "fp": fp, "fn": fn, "tn": tn,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
     }
 
 
@@ -327,7 +348,4 @@ def latency_summary(timings: Iterable[dict[str, float]]) -> dict[str, dict[str, 
     for t in timings:
         for stage, ms in t.items():
             stages.setdefault(stage, []).append(float(ms))
-    return {
-        s: {"median": percentile(v, 50), "p95": percentile(v, 95), "n": len(v)}
-        for s, v in stages.items()
-    }
+    return {s: {"median": percentile(v, 50), "p95": percentile(v, 95), "n": len(v)} for s, v in stages.items()}

@@ -7,11 +7,20 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-BAR_METRICS = ("hit@5", "mrr", "ndcg@10", "recall@5", "fact_recall", "citation_precision",
-               "citation_recall", "not_found_precision", "not_found_recall")
+BAR_METRICS = (
+    "hit@5",
+    "mrr",
+    "ndcg@10",
+    "recall@5",
+    "fact_recall",
+    "citation_precision",
+    "citation_recall",
+    "not_found_precision",
+    "not_found_recall",
+)
 
 
 def _save(fig, path: Path) -> Path:
@@ -32,12 +41,17 @@ def metrics_by_config(result: dict, path: Path, split: str = "all") -> Path | No
     for i, name in enumerate(configs):
         agg = result["configs"][name]["splits"][split]
         vals = [agg.get(m) for m in BAR_METRICS]
-        ax.bar(x + i * width - 0.4 + width / 2, [0 if v is None else v for v in vals], width,
-               label=name + ("" if result["configs"][name].get("refuses", True) else " (never refuses)"))
+        ax.bar(
+            x + i * width - 0.4 + width / 2,
+            [0 if v is None else v for v in vals],
+            width,
+            label=name + ("" if result["configs"][name].get("refuses", True) else " (never refuses)"),
+        )
         for j, v in enumerate(vals):
             if v is None:
-                ax.text(x[j] + i * width - 0.4 + width / 2, 0.01, "n/a", rotation=90, ha="center",
-                        va="bottom", fontsize=6)
+                ax.text(
+                    x[j] + i * width - 0.4 + width / 2, 0.01, "n/a", rotation=90, ha="center", va="bottom", fontsize=6
+                )
     ax.set_xticks(x, BAR_METRICS, rotation=20)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("score")
@@ -91,9 +105,11 @@ def threshold_curve(result: dict, path: Path) -> Path | None:
         if split == "all" and ("dev" in sweep and "test" in sweep):
             continue
         t = [r["threshold"] for r in rows]
-        for key, color, label in (("not_found_precision", "#4c72b0", "precision"),
-                                  ("not_found_recall", "#dd8452", "recall"),
-                                  ("refusal_rate_answerable", "#55a868", "answerable refused")):
+        for key, color, label in (
+            ("not_found_precision", "#4c72b0", "precision"),
+            ("not_found_recall", "#dd8452", "recall"),
+            ("refusal_rate_answerable", "#55a868", "answerable refused"),
+        ):
             vals = [np.nan if r[key] is None else r[key] for r in rows]
             ax.plot(t, vals, styles.get(split, "-"), color=color, label=f"{label} ({split})")
     chosen = result["settings"]["not_found_threshold"]
@@ -108,9 +124,13 @@ def threshold_curve(result: dict, path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def sweep_plot(rows: list[dict], label_keys: tuple[str, ...], path: Path, title: str,
-               metrics: tuple[str, ...] = ("hit@5", "mrr", "fact_recall", "citation_precision",
-                                           "not_found_recall")) -> Path | None:
+def sweep_plot(
+    rows: list[dict],
+    label_keys: tuple[str, ...],
+    path: Path,
+    title: str,
+    metrics: tuple[str, ...] = ("hit@5", "mrr", "fact_recall", "citation_precision", "not_found_recall"),
+) -> Path | None:
     if not rows:
         return None
     fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(rows) + 3), 4.2))
@@ -133,10 +153,18 @@ def write_all(result: dict, out: Path) -> list[Path]:
         metrics_by_config(result, out / "metrics_by_config.png"),
         latency(result, out / "latency.png"),
         threshold_curve(result, out / "not_found_threshold.png"),
-        sweep_plot(result.get("chunking_sweep", []), ("chunk_words", "overlap"), out / "sweep_chunking.png",
-                   "Chunking sweep (dev)"),
-        sweep_plot(result.get("fusion_sweep", []), ("dense_weight", "bm25_weight", "rrf_k"),
-                   out / "sweep_fusion.png", "Fusion sweep (dev)"),
+        sweep_plot(
+            result.get("chunking_sweep", []),
+            ("chunk_words", "overlap"),
+            out / "sweep_chunking.png",
+            "Chunking sweep (dev)",
+        ),
+        sweep_plot(
+            result.get("fusion_sweep", []),
+            ("dense_weight", "bm25_weight", "rrf_k"),
+            out / "sweep_fusion.png",
+            "Fusion sweep (dev)",
+        ),
     ]
     return [p for p in made if p is not None]
 
@@ -153,12 +181,12 @@ def scale_plot(result: dict, path: Path) -> Path | None:
     fig, axes = plt.subplots(1, 3, figsize=(14, 5))
     x = np.arange(len(modes))
 
-    def bars(ax, series: list[tuple[str, list[float]]], ylabel: str, title: str, fmt: str) -> None:
+    def bars(ax, series: list[tuple[str, list[float | None]]], ylabel: str, title: str, fmt: str) -> None:
         width = 0.8 / len(series)
         for i, (name, vals) in enumerate(series):
             pos = x + i * width - 0.4 + width / 2
             ax.bar(pos, [v if v is not None else 0 for v in vals], width, label=name)
-            for p, v in zip(pos, vals):
+            for p, v in zip(pos, vals, strict=True):
                 if v is not None:
                     ax.text(p, v, fmt.format(v), ha="center", va="bottom", fontsize=7)
         ax.set_xticks(x, [label[m] for m in modes])
@@ -168,18 +196,39 @@ def scale_plot(result: dict, path: Path) -> Path | None:
         ax.grid(axis="y", alpha=0.3)
 
     chunks = result[f"{modes[0]}.ingest_chunks"]
-    bars(axes[0], [("ingest pipeline", [result[f"{m}.ingest_chunks_per_s"] for m in modes]),
-                   ("bare embedder, same texts", [result[f"{m}.bare_embed_chunks_per_s"] for m in modes])],
-         "chunks / s (wall)", f"Ingest of {chunks:,} chunks ({result.get('embedder', '')})", "{:.1f}")
-    bars(axes[1], [("shipped, warm", [result[f"{m}.shipped_warm_median_ms"] for m in modes]),
-                   (f"{big:,} chunks, warm", [result[f"{m}.big_warm_median_ms"] for m in modes]),
-                   ("shipped, cold", [result[f"{m}.shipped_cold_median_ms"] for m in modes]),
-                   (f"{big:,} chunks, cold", [result[f"{m}.big_cold_median_ms"] for m in modes])],
-         "median /api/ask latency (ms)", f"Query latency over HTTP ({result.get('questions', '?')} questions)", "{:.0f}")
-    bars(axes[2], [("ingest process", [result[f"{m}.ingest_peak_rss_mb"] for m in modes]),
-                   ("server, shipped", [result[f"{m}.shipped_peak_rss_mb"] for m in modes]),
-                   (f"server, {big:,} chunks", [result[f"{m}.big_peak_rss_mb"] for m in modes]),
-                   ("chroma run", [result.get(f"{m}.chroma_server_peak_rss_mb") for m in modes])],
-         "peak RSS (MB)", "Memory", "{:.0f}")
+    bars(
+        axes[0],
+        [
+            ("ingest pipeline", [result[f"{m}.ingest_chunks_per_s"] for m in modes]),
+            ("bare embedder, same texts", [result[f"{m}.bare_embed_chunks_per_s"] for m in modes]),
+        ],
+        "chunks / s (wall)",
+        f"Ingest of {chunks:,} chunks ({result.get('embedder', '')})",
+        "{:.1f}",
+    )
+    bars(
+        axes[1],
+        [
+            ("shipped, warm", [result[f"{m}.shipped_warm_median_ms"] for m in modes]),
+            (f"{big:,} chunks, warm", [result[f"{m}.big_warm_median_ms"] for m in modes]),
+            ("shipped, cold", [result[f"{m}.shipped_cold_median_ms"] for m in modes]),
+            (f"{big:,} chunks, cold", [result[f"{m}.big_cold_median_ms"] for m in modes]),
+        ],
+        "median /api/ask latency (ms)",
+        f"Query latency over HTTP ({result.get('questions', '?')} questions)",
+        "{:.0f}",
+    )
+    bars(
+        axes[2],
+        [
+            ("ingest process", [result[f"{m}.ingest_peak_rss_mb"] for m in modes]),
+            ("server, shipped", [result[f"{m}.shipped_peak_rss_mb"] for m in modes]),
+            (f"server, {big:,} chunks", [result[f"{m}.big_peak_rss_mb"] for m in modes]),
+            ("chroma run", [result.get(f"{m}.chroma_server_peak_rss_mb") for m in modes]),
+        ],
+        "peak RSS (MB)",
+        "Memory",
+        "{:.0f}",
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     return _save(fig, path)

@@ -26,6 +26,7 @@ import json
 import statistics
 import sys
 from collections import Counter, defaultdict
+from itertools import pairwise
 from pathlib import Path
 
 from assistant.portfolio import PortfolioService, levels, served
@@ -189,7 +190,7 @@ def _best_interval(values: list[float], errors) -> tuple[float, int, tuple[float
     pts = sorted(set(values))
     if not pts:
         return 0.0, 0, (0.0, 0.0)
-    cands = [pts[0] - 0.01] + [(a + b) / 2 for a, b in zip(pts, pts[1:])] + [pts[-1] + 0.01]
+    cands = [pts[0] - 0.01] + [(a + b) / 2 for a, b in pairwise(pts)] + [pts[-1] + 0.01]
     scored = [(errors(c), c) for c in cands]
     best = min(e for e, _ in scored)
     # contiguous runs of optimal candidates -> the widest run between data points
@@ -217,11 +218,13 @@ def raw_scores(service: PortfolioService, ideas) -> list[dict]:
     out = []
     for idea in ideas:
         s = service.score(_field(idea, "idea"))
-        out.append({
-            "idea": idea,
-            "p": {t.topic.id: t.raw for t in s.portfolios},
-            "a": {t.topic.id: t.raw for t in s.action_lines},
-        })
+        out.append(
+            {
+                "idea": idea,
+                "p": {t.topic.id: t.raw for t in s.portfolios},
+                "a": {t.topic.id: t.raw for t in s.action_lines},
+            }
+        )
     return out
 
 
@@ -237,7 +240,7 @@ def calibrate(services, ideas) -> dict:
 
     # 1. partial (the no-fit boundary): ideas naming a portfolio above, the others below
     def err_partial(t):
-        return sum((b >= t) != bool(e) for b, e in zip(best, exp))
+        return sum((b >= t) != bool(e) for b, e in zip(best, exp, strict=True))
 
     partial, e1, iv1 = _best_interval(best, err_partial)
     report["partial"] = {"value": partial, "errors": e1, "interval": iv1}
@@ -246,9 +249,9 @@ def calibrate(services, ideas) -> dict:
     #    partial and strong ("partial")
     def err_strong(t):
         if t < partial:
-            return 10 ** 6
+            return 10**6
         n = 0
-        for b, e, k in zip(best, exp, kinds):
+        for b, e, k in zip(best, exp, kinds, strict=True):
             if not e or b < partial:
                 continue
             n += (b < t) if k in ("clear", "multi") else (b >= t)
@@ -270,9 +273,9 @@ def calibrate(services, ideas) -> dict:
     def err_margin(m):
         th = with_values(settings, {"partial": partial, "strong": strong, "margin": m})
         missed = extra = 0
-        for d, e, k in zip(data, exp, kinds):
+        for d, e, k in zip(data, exp, kinds, strict=True):
             ids = list(d["p"])
-            lv = dict(zip(ids, levels([d["p"][i] for i in ids], th)))
+            lv = dict(zip(ids, levels([d["p"][i] for i in ids], th), strict=True))
             shown = {i for i, v in lv.items() if v != "none"}
             if k == "multi":
                 missed += any(x not in shown for x in e)
@@ -293,25 +296,34 @@ def calibrate(services, ideas) -> dict:
     for d in data:
         ids = list(d["p"])
         lv = levels([d["p"][i] for i in ids], base)
-        linked_of.append({links[i] for i, v in zip(ids, lv) if v != "none" and i in links})
+        linked_of.append({links[i] for i, v in zip(ids, lv, strict=True) if v != "none" and i in links})
 
     def err_action(t, m):
         th = with_values(base, {"action": t, "action_margin": m})
         n = 0
-        for d, linked in zip(data, linked_of):
+        for d, linked in zip(data, linked_of, strict=True):
             ids = list(d["a"])
-            got = {i for i, ok in zip(ids, served([d["a"][i] for i in ids], th)) if ok} | linked
+            got = {i for i, ok in zip(ids, served([d["a"][i] for i in ids], th), strict=True) if ok} | linked
             want = set(_field(d["idea"], "action_lines", []) or [])
             n += len(got ^ want)
         return n
 
     avals = sorted({v for d in data for v in d["a"].values()})
     grid_t = [avals[-1] + 0.01] + [round(x, 4) for x in avals]
-    best_a = min(((err_action(t, m), -t, m) for t in grid_t for m in (0.004, 0.008, 0.012, 0.016, 0.02)))
-    report["action"] = {"value": round(-best_a[1], 4), "margin": best_a[2], "errors": best_a[0],
-                        "errors_links_only": err_action(grid_t[0], 0.0)}
-    thresholds = {"partial": partial, "strong": strong, "margin": margin,
-                  "action": round(-best_a[1], 4), "action_margin": best_a[2]}
+    best_a = min((err_action(t, m), -t, m) for t in grid_t for m in (0.004, 0.008, 0.012, 0.016, 0.02))
+    report["action"] = {
+        "value": round(-best_a[1], 4),
+        "margin": best_a[2],
+        "errors": best_a[0],
+        "errors_links_only": err_action(grid_t[0], 0.0),
+    }
+    thresholds = {
+        "partial": partial,
+        "strong": strong,
+        "margin": margin,
+        "action": round(-best_a[1], 4),
+        "action_margin": best_a[2],
+    }
     return {"thresholds": thresholds, "report": report}
 
 
@@ -335,9 +347,11 @@ def ablation(services, ideas, weights=(0.0, 0.25, 0.5, 0.75, 1.0), tops=(1, 2, 3
                 pos = [max(d["p"].values()) for d in fits]
                 neg = [max(d["p"].values()) for d in sel if not _field(d["idea"], "expected")]
                 auc = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / max(1, len(pos) * len(neg))
-                row[split] = {"top1": round(sum(map(top1, fits)) / max(1, len(fits)), 3),
-                              "top1_clear": round(sum(map(top1, clear)) / max(1, len(clear)), 3),
-                              "no_fit_auc": round(auc, 3)}
+                row[split] = {
+                    "top1": round(sum(map(top1, fits)) / max(1, len(fits)), 3),
+                    "top1_clear": round(sum(map(top1, clear)) / max(1, len(clear)), 3),
+                    "no_fit_auc": round(auc, 3),
+                }
             rows.append(row)
     return rows
 
@@ -351,14 +365,23 @@ def _services(data_dir: str | None):
     from assistant.services import Services
     from assistant.settings import Settings
 
-    settings = Settings(_env_file=None, data_dir=Path(data_dir)) if data_dir else Settings()
+    settings = Settings(_env_file=None, data_dir=Path(data_dir)) if data_dir else Settings()  # type: ignore[call-arg]  # pydantic-settings option, not a field: mypy without the pydantic plugin sees only fields
     return Services(settings)
 
 
 def _print_summary(title: str, s: dict) -> None:
     print(f"== {title} (n={s['n']})")
-    for key in ("top1_accuracy", "top1_accuracy_clear", "clear_fit_accuracy", "no_fit_precision", "no_fit_recall",
-                "fit_recall", "multi_both_shown", "clear_single_shown", "accuracy"):
+    for key in (
+        "top1_accuracy",
+        "top1_accuracy_clear",
+        "clear_fit_accuracy",
+        "no_fit_precision",
+        "no_fit_recall",
+        "fit_recall",
+        "multi_both_shown",
+        "clear_single_shown",
+        "accuracy",
+    ):
         print(f"  {key:<22} {s[key]}")
     print(f"  per kind               {s['per_kind_accuracy']}")
     print(f"  per language           {s['per_language_accuracy']}")
@@ -375,12 +398,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ablation", action="store_true", help="compare item weights / phrase counts and stop")
     args = ap.parse_args(argv)
     services = _services(args.data_dir)
-    services.portfolio  # warm-up: read and embed the portfolio definitions
+    _ = services.portfolio  # warm-up: read and embed the portfolio definitions
     if args.ablation:
         print("item_weight top_phrases | dev top1 clear auc | test top1 clear auc | all top1 clear auc")
         for r in ablation(services, load_ideas()):
-            cells = " | ".join(f"{r[s]['top1']:.3f} {r[s]['top1_clear']:.3f} {r[s]['no_fit_auc']:.3f}"
-                               for s in ("dev", "test", "all"))
+            cells = " | ".join(
+                f"{r[s]['top1']:.3f} {r[s]['top1_clear']:.3f} {r[s]['no_fit_auc']:.3f}" for s in ("dev", "test", "all")
+            )
             print(f"{r['item_weight']:<11} {r['top_phrases']:<11} | {cells}")
         return 0
     settings = None
@@ -404,8 +428,10 @@ def main(argv: list[str] | None = None) -> int:
     if wrong:
         print("not ok:")
         for r in wrong:
-            print(f"  {r['id']} {r['split']} {r['kind']:<6} expected {r['expected'] or 'no_fit'} -> {r['verdict']} "
-                  f"top1 {r['top1']} shown {r['shown']}")
+            print(
+                f"  {r['id']} {r['split']} {r['kind']:<6} expected {r['expected'] or 'no_fit'} -> {r['verdict']} "
+                f"top1 {r['top1']} shown {r['shown']}"
+            )
     return 0
 
 

@@ -48,11 +48,22 @@ def _ms(v) -> str:
     return "n/a" if v is None else (f"{v:.0f}" if v >= 10 else f"{v:.1f}")
 
 
-MAIN_COLUMNS = [("hit@1", "hit@1"), ("hit@3", "hit@3"), ("hit@5", "hit@5"), ("hit@10", "hit@10"),
-                ("recall@5", "R@5"), ("recall@10", "R@10"), ("mrr", "MRR"), ("ndcg@10", "nDCG@10"),
-                ("fact_recall", "facts"), ("citation_precision", "cit.P"), ("citation_recall", "cit.R"),
-                ("not_found_precision", "NF P"), ("not_found_recall", "NF R"),
-                ("refusal_rate_answerable", "refused")]
+MAIN_COLUMNS = [
+    ("hit@1", "hit@1"),
+    ("hit@3", "hit@3"),
+    ("hit@5", "hit@5"),
+    ("hit@10", "hit@10"),
+    ("recall@5", "R@5"),
+    ("recall@10", "R@10"),
+    ("mrr", "MRR"),
+    ("ndcg@10", "nDCG@10"),
+    ("fact_recall", "facts"),
+    ("citation_precision", "cit.P"),
+    ("citation_recall", "cit.R"),
+    ("not_found_precision", "NF P"),
+    ("not_found_recall", "NF R"),
+    ("refusal_rate_answerable", "refused"),
+]
 
 
 def config_table(result: dict, split: str) -> list[str]:
@@ -72,21 +83,27 @@ def config_table(result: dict, split: str) -> list[str]:
                 cells.append("never refuses" if key == "not_found_recall" else _pct(v))
             else:
                 cells.append(_pct(v))
-        lines.append(f"| {label} | {agg['n']} | " + " | ".join(cells)
-                     + f" | {_ms(total.get('median'))} | {_ms(total.get('p95'))} |")
+        lines.append(
+            f"| {label} | {agg['n']} | "
+            + " | ".join(cells)
+            + f" | {_ms(total.get('median'))} | {_ms(total.get('p95'))} |"
+        )
     return lines
 
 
 def render_markdown(result: dict) -> str:
     L: list[str] = ["# Evaluation report", ""]
     s = result["settings"]
-    L += [f"- subset **{result['subset']}** ({result['items']} questions/conversations); run took "
-          f"{result['seconds']} s on {result['machine']['cpus']} CPUs ({result['machine']['platform']}); "
-          f"load average at start {result['machine'].get('load_average')}, at end "
-          f"{result['machine'].get('load_average_end')} (a shared machine: timings include other work); "
-          f"OMP_WAIT_POLICY={result['machine'].get('omp_wait_policy')}",
-          f"- embedder {result['embedder']}; default configuration **{result['default_config']}**",
-          "- settings: " + ", ".join(f"{k}={v}" for k, v in s.items()), ""]
+    L += [
+        f"- subset **{result['subset']}** ({result['items']} questions/conversations); run took "
+        f"{result['seconds']} s on {result['machine']['cpus']} CPUs ({result['machine']['platform']}); "
+        f"load average at start {result['machine'].get('load_average')}, at end "
+        f"{result['machine'].get('load_average_end')} (a shared machine: timings include other work); "
+        f"OMP_WAIT_POLICY={result['machine'].get('omp_wait_policy')}",
+        f"- embedder {result['embedder']}; default configuration **{result['default_config']}**",
+        "- settings: " + ", ".join(f"{k}={v}" for k, v in s.items()),
+        "",
+    ]
     for note in result.get("notes", []):
         L.append(f"> note: {note}")
     if result.get("gate"):
@@ -100,79 +117,155 @@ def render_markdown(result: dict) -> str:
             L.append(f"- FAILED: {f}")
     splits = [sp for sp in ("dev", "test", "all") if any(sp in e["splits"] for e in result["configs"].values())]
     for split in splits:
-        L += ["", f"## Configurations: {split}", ""] + config_table(result, split)
+        L += ["", f"## Configurations: {split}", "", *config_table(result, split)]
     if any(not e.get("refuses", True) for e in result["configs"].values()):
-        L += ["", f"{BASELINE} never refuses (a plain pipeline has no not-found decision): its NF "
-              "precision is n/a, NF recall 0 and every unanswerable question gets an answer."]
+        L += [
+            "",
+            f"{BASELINE} never refuses (a plain pipeline has no not-found decision): its NF "
+            "precision is n/a, NF recall 0 and every unanswerable question gets an answer.",
+        ]
     default = result["configs"].get(result["default_config"])
     if default:
-        L += ["", f"## Per question kind ({result['default_config']}, all items of the subset)", "",
-              "| kind | n | hit@5 | MRR | nDCG@10 | facts | cit.P | refused / NF recall |", "|---|---|---|---|---|---|---|---|"]
+        L += [
+            "",
+            f"## Per question kind ({result['default_config']}, all items of the subset)",
+            "",
+            "| kind | n | hit@5 | MRR | nDCG@10 | facts | cit.P | refused / NF recall |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for kind, agg in default["kinds"].items():
-            nf = (f"NF R {_pct(agg.get('not_found_recall'))}" if agg["n_answerable"] == 0
-                  else f"refused {_pct(agg.get('refusal_rate_answerable'))}")
-            L.append(f"| {kind} | {agg['n']} | {_pct(agg.get('hit@5'))} | {_pct(agg.get('mrr'))} | "
-                     f"{_pct(agg.get('ndcg@10'))} | {_pct(agg.get('fact_recall'))} | "
-                     f"{_pct(agg.get('citation_precision'))} | {nf} |")
+            nf = (
+                f"NF R {_pct(agg.get('not_found_recall'))}"
+                if agg["n_answerable"] == 0
+                else f"refused {_pct(agg.get('refusal_rate_answerable'))}"
+            )
+            L.append(
+                f"| {kind} | {agg['n']} | {_pct(agg.get('hit@5'))} | {_pct(agg.get('mrr'))} | "
+                f"{_pct(agg.get('ndcg@10'))} | {_pct(agg.get('fact_recall'))} | "
+                f"{_pct(agg.get('citation_precision'))} | {nf} |"
+            )
         misses = [r for r in default["records"] if r.get("retrieval") and not r["retrieval"]["hit@5"]]
         wrong = [r for r in default["records"] if (r["status"] == "not_found") == r["answerable"]]
         if misses:
-            L += ["", "Retrieval misses (no gold passage in the top 5): " + ", ".join(
-                f"{r['id']} ({r['kind']}, first at {r.get('first_relevant_rank') or '>10'})" for r in misses)]
+            L += [
+                "",
+                "Retrieval misses (no gold passage in the top 5): "
+                + ", ".join(
+                    f"{r['id']} ({r['kind']}, first at {r.get('first_relevant_rank') or '>10'})" for r in misses
+                ),
+            ]
         if wrong:
-            L += ["", "Wrong not-found decisions: " + ", ".join(
-                f"{r['id']} ({'refused answerable' if r['answerable'] else 'answered unanswerable'})" for r in wrong)]
+            L += [
+                "",
+                "Wrong not-found decisions: "
+                + ", ".join(
+                    f"{r['id']} ({'refused answerable' if r['answerable'] else 'answered unanswerable'})" for r in wrong
+                ),
+            ]
     if result.get("threshold_sweep"):
         sweep = result["threshold_sweep"]
-        L += ["", "## Not-found threshold sweep", "",
-              f"Configured threshold: {s['not_found_threshold']}. Suggested from dev (highest recall with at "
-              f"most 5 % of answerable questions refused): "
-              f"{(result.get('threshold_choice') or {}).get('threshold', 'none')}.", "",
-              "| threshold | dev P | dev R | dev refused | test P | test R | test refused |", "|---|---|---|---|---|---|---|"]
+        L += [
+            "",
+            "## Not-found threshold sweep",
+            "",
+            f"Configured threshold: {s['not_found_threshold']}. Suggested from dev (highest recall with at "
+            f"most 5 % of answerable questions refused): "
+            f"{(result.get('threshold_choice') or {}).get('threshold', 'none')}.",
+            "",
+            "| threshold | dev P | dev R | dev refused | test P | test R | test refused |",
+            "|---|---|---|---|---|---|---|",
+        ]
         dev, test = sweep.get("dev", []), sweep.get("test", [])
         for i, row in enumerate(sweep["all"]):
             d = dev[i] if i < len(dev) else {}
             t = test[i] if i < len(test) else {}
-            L.append(f"| {row['threshold']:.2f} | {_pct(d.get('not_found_precision'))} | {_pct(d.get('not_found_recall'))} | "
-                     f"{_pct(d.get('refusal_rate_answerable'))} | {_pct(t.get('not_found_precision'))} | "
-                     f"{_pct(t.get('not_found_recall'))} | {_pct(t.get('refusal_rate_answerable'))} |")
+            L.append(
+                f"| {row['threshold']:.2f} | {_pct(d.get('not_found_precision'))} | {_pct(d.get('not_found_recall'))} | "
+                f"{_pct(d.get('refusal_rate_answerable'))} | {_pct(t.get('not_found_precision'))} | "
+                f"{_pct(t.get('not_found_recall'))} | {_pct(t.get('refusal_rate_answerable'))} |"
+            )
     if default and any("judge_rule" in r for r in default["records"]):
-        rules = Counter()
+        rules: Counter[tuple[str, str]] = Counter()
         for r in default["records"]:
             if r.get("judge_rule", "score") != "score":
-                rules[(r["judge_rule"].split(":")[0].split(";")[0], "unanswerable" if not r["answerable"] else "ANSWERABLE")] += 1
+                rules[
+                    (
+                        r["judge_rule"].split(":")[0].split(";")[0],
+                        "unanswerable" if not r["answerable"] else "ANSWERABLE",
+                    )
+                ] += 1
         if rules:
-            L += ["", "Refusals made by a rule before the score (at every threshold):", "",
-                  "| rule | question | count |", "|---|---|---|"]
+            L += [
+                "",
+                "Refusals made by a rule before the score (at every threshold):",
+                "",
+                "| rule | question | count |",
+                "|---|---|---|",
+            ]
             L += [f"| {rule} | {kind} | {n} |" for (rule, kind), n in sorted(rules.items())]
-    for key, title, labels in (("chunking_sweep", "Chunking sweep (dev)", ("chunk_words", "overlap", "chunks", "passage_words")),
-                               ("fusion_sweep", "Fusion sweep (dev)", ("dense_weight", "bm25_weight", "rrf_k"))):
+    for key, title, labels in (
+        ("chunking_sweep", "Chunking sweep (dev)", ("chunk_words", "overlap", "chunks", "passage_words")),
+        ("fusion_sweep", "Fusion sweep (dev)", ("dense_weight", "bm25_weight", "rrf_k")),
+    ):
         rows = result.get(key)
         if not rows:
             continue
-        cols = ("hit@1", "hit@5", "recall@5", "mrr", "ndcg@10", "fact_recall", "citation_precision",
-                "not_found_precision", "not_found_recall", "refusal_rate_answerable")
+        cols = (
+            "hit@1",
+            "hit@5",
+            "recall@5",
+            "mrr",
+            "ndcg@10",
+            "fact_recall",
+            "citation_precision",
+            "not_found_precision",
+            "not_found_recall",
+            "refusal_rate_answerable",
+        )
         crit = CHUNKING_CRITERION if key == "chunking_sweep" else FUSION_CRITERION
         choice = result.get(key.replace("sweep", "choice")) or {}
-        L += ["", f"## {title}", "",
-              f"Best on dev by {' + '.join(crit)} (ties: nDCG@10): "
-              + ", ".join(f"{k}={choice.get(k)}" for k in labels[:3 if key == 'fusion_sweep' else 2]) + ".", "",
-              "| " + " | ".join(labels + cols) + " |", "|" + "---|" * (len(labels) + len(cols))]
+        L += [
+            "",
+            f"## {title}",
+            "",
+            f"Best on dev by {' + '.join(crit)} (ties: nDCG@10): "
+            + ", ".join(f"{k}={choice.get(k)}" for k in labels[: 3 if key == "fusion_sweep" else 2])
+            + ".",
+            "",
+            "| " + " | ".join(labels + cols) + " |",
+            "|" + "---|" * (len(labels) + len(cols)),
+        ]
         for r in rows:
-            L.append("| " + " | ".join(str(r[k]) for k in labels) + " | " + " | ".join(_pct(r.get(c)) for c in cols) + " |")
+            L.append(
+                "| " + " | ".join(str(r[k]) for k in labels) + " | " + " | ".join(_pct(r.get(c)) for c in cols) + " |"
+            )
     if result.get("index_seconds"):
-        L += ["", "Index build seconds per chunking (chunk embeddings are memoised by text across the variants, "
-              "so a variant that repeats another's chunks builds faster): "
-              + ", ".join(f"{k}: {v}" for k, v in result["index_seconds"].items())]
+        L += [
+            "",
+            "Index build seconds per chunking (chunk embeddings are memoised by text across the variants, "
+            "so a variant that repeats another's chunks builds faster): "
+            + ", ".join(f"{k}: {v}" for k, v in result["index_seconds"].items()),
+        ]
     if default:
-        L += ["", f"## Latency per stage ({result['default_config']}, ms)", "", "| stage | median | p95 | n |", "|---|---|---|---|"]
+        L += [
+            "",
+            f"## Latency per stage ({result['default_config']}, ms)",
+            "",
+            "| stage | median | p95 | n |",
+            "|---|---|---|---|",
+        ]
         for stage, v in default["splits"]["all"]["latency"].items():
             L.append(f"| {stage} | {_ms(v['median'])} | {_ms(v['p95'])} | {v['n']} |")
     judged = [n for n, e in result["configs"].items() if e.get("llm_judged")]
     L += ["", "## LLM-judged scores", ""]
     if judged:
-        L += ["These scores are **LLM-judged** (1-5, the configured language model rating its own "
-              "kind of output); treat them as indicative only.", "", "| configuration | faithfulness | relevance |", "|---|---|---|"]
+        L += [
+            "These scores are **LLM-judged** (1-5, the configured language model rating its own "
+            "kind of output); treat them as indicative only.",
+            "",
+            "| configuration | faithfulness | relevance |",
+            "|---|---|---|",
+        ]
         for n in judged:
             a = result["configs"][n]["splits"]["all"]
             L.append(f"| {n} | {_pct(a.get('llm_faithfulness'))} | {_pct(a.get('llm_relevance'))} |")
@@ -187,8 +280,17 @@ def render_markdown(result: dict) -> str:
         L += ["| split | n | " + " | ".join(keys) + " |", "|" + "---|" * (len(keys) + 2)]
         for split, agg in [("all", pf), *sorted((pf.get("by_split") or {}).items())]:
             L.append(f"| {split} | {agg.get('n')} | " + " | ".join(_pct(agg.get(k)) for k in keys) + " |")
-    L += ["", "## Plots", "", "![metrics](metrics_by_config.png)", "", "![latency](latency.png)", "",
-          "![not found](not_found_threshold.png)", ""]
+    L += [
+        "",
+        "## Plots",
+        "",
+        "![metrics](metrics_by_config.png)",
+        "",
+        "![latency](latency.png)",
+        "",
+        "![not found](not_found_threshold.png)",
+        "",
+    ]
     if result.get("chunking_sweep"):
         L += ["![chunking](sweep_chunking.png)", ""]
     if result.get("fusion_sweep"):
@@ -231,4 +333,3 @@ def result_summary(result: dict) -> str:
             f"refused {_pct(a.get('refusal_rate_answerable'))}"
         )
     return "\n".join(lines)
-

@@ -54,6 +54,7 @@ from evals.systems import (
     PIPELINE_CONFIGS,
     BaselineSystem,
     CachingEmbedder,
+    PipelineSystem,
     default_config_name,
     passage_words,
 )
@@ -63,14 +64,22 @@ MAIN_CONFIGS = (*PIPELINE_CONFIGS, BASELINE)
 SWEEPS = ("sweep-chunking", "sweep-fusion", "sweep-threshold")
 ALL_NAMES = (*MAIN_CONFIGS, *SWEEPS)
 CHUNKING_GRID = [(60, 0), (60, 1), (120, 0), (120, 1), (200, 0), (200, 1)]
-FUSION_GRID = [(dw, bw, k) for dw, bw in [(1.0, 0.5), (1.0, 0.75), (1.0, 1.0), (0.75, 1.0), (0.5, 1.0)]
-               for k in (10, 30, 60)]
+FUSION_GRID = [
+    (dw, bw, k) for dw, bw in [(1.0, 0.5), (1.0, 0.75), (1.0, 1.0), (0.75, 1.0), (0.5, 1.0)] for k in (10, 30, 60)
+]
 THRESHOLD_GRID = [float(round(x, 2)) for x in np.arange(-0.5, 2.001, 0.05)]
 
 
-def run_evaluation(settings: Settings, embedder: Embedder, configs: list[str], subset: str,
-                   backend: str | None = None, judge_mode: bool = False, progress: bool = True,
-                   workdir: Path | None = None) -> dict:
+def run_evaluation(
+    settings: Settings,
+    embedder: Embedder,
+    configs: list[str],
+    subset: str,
+    backend: str | None = None,
+    judge_mode: bool = False,
+    progress: bool = True,
+    workdir: Path | None = None,
+) -> dict:
     """Run the configurations and sweeps named in `configs` on the subset; the whole result (the
     report is written from it)."""
     started = time.perf_counter()
@@ -82,14 +91,35 @@ def run_evaluation(settings: Settings, embedder: Embedder, configs: list[str], s
     dev_items = [it for it in items if it.split == "dev"]
     default_name = default_config_name(settings)
     result: dict = {
-        "subset": subset, "items": len(items), "default_config": default_name, "configs": {},
-        "notes": [], "settings": {k: getattr(settings, k) for k in (
-            "chunk_words", "chunk_overlap_sentences", "candidates", "rrf_k", "dense_weight",
-            "bm25_weight", "expand_context", "not_found_threshold", "max_answer_sentences", "top_k")},
-        "embedder": embedder.name, "threshold_grid": THRESHOLD_GRID,
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count(), "load_average": _load(),
-                    "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)")},
+        "subset": subset,
+        "items": len(items),
+        "default_config": default_name,
+        "configs": {},
+        "notes": [],
+        "settings": {
+            k: getattr(settings, k)
+            for k in (
+                "chunk_words",
+                "chunk_overlap_sentences",
+                "candidates",
+                "rrf_k",
+                "dense_weight",
+                "bm25_weight",
+                "expand_context",
+                "not_found_threshold",
+                "max_answer_sentences",
+                "top_k",
+            )
+        },
+        "embedder": embedder.name,
+        "threshold_grid": THRESHOLD_GRID,
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average": _load(),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)"),
+        },
     }
     try:
         base = run.default_index()
@@ -104,6 +134,7 @@ def run_evaluation(settings: Settings, embedder: Embedder, configs: list[str], s
         if "sweep-fusion" in configs and dev_items:
             result["fusion_sweep"] = _sweep_fusion(run, base, dev_items, default_name)
             result["fusion_choice"] = choose_by(result["fusion_sweep"], FUSION_CRITERION)
+        assert run.bank is not None  # made in Run.__post_init__
         result["portfolio"] = _portfolio(settings, embedder, base, run.bank, subset)
     finally:
         if own_dir:
@@ -125,7 +156,9 @@ def _compare(run: Run, result: dict, base: Settings, items: list[EvalItem], conf
     default_answers: dict[str, Answer] = {}
     for name in names:
         t0 = time.perf_counter()
+        system: PipelineSystem | BaselineSystem
         if name == BASELINE:
+            assert run.bank is not None  # made in Run.__post_init__
             system = BaselineSystem(run.settings, run.embedder, run.bank)
             system.warm()
             result["baseline_build_seconds"] = round(system.pipe.build_seconds, 2)
@@ -136,11 +169,13 @@ def _compare(run: Run, result: dict, base: Settings, items: list[EvalItem], conf
         is_default = name == default_name
         grid = THRESHOLD_GRID if (is_default and want_threshold) else None
         with run.bar(len(items), f"eval {name}") as bar:
-            records = evaluate_system(system, items, "extractive", bar, grid,
-                                      default_answers if is_default else None)
+            records = evaluate_system(system, items, "extractive", bar, grid, default_answers if is_default else None)
         result["configs"][name] = {
-            "records": records, "splits": by_split(records), "kinds": by_kind(records),
-            "seconds": round(time.perf_counter() - t0, 2), "refuses": system.refuses,
+            "records": records,
+            "splits": by_split(records),
+            "kinds": by_kind(records),
+            "seconds": round(time.perf_counter() - t0, 2),
+            "refuses": system.refuses,
             "passage_words": passage_words(system),
         }
         if grid is not None:
@@ -148,13 +183,21 @@ def _compare(run: Run, result: dict, base: Settings, items: list[EvalItem], conf
                 split: threshold_curve([r for r in records if split == "all" or r["split"] == split], grid)
                 for split in ("dev", "test", "all")
             }
-            result["threshold_choice"] = choose_threshold(result["threshold_sweep"]["dev"]) or \
-                choose_threshold(result["threshold_sweep"]["all"])
+            result["threshold_choice"] = choose_threshold(result["threshold_sweep"]["dev"]) or choose_threshold(
+                result["threshold_sweep"]["all"]
+            )
     return default_answers
 
 
-def _language_model(run: Run, result: dict, base: Settings, items: list[EvalItem], backend: str | None,
-                    judge_mode: bool, default_answers: dict[str, Answer]) -> None:
+def _language_model(
+    run: Run,
+    result: dict,
+    base: Settings,
+    items: list[EvalItem],
+    backend: str | None,
+    judge_mode: bool,
+    default_answers: dict[str, Answer],
+) -> None:
     """`--backend`: the default configuration answered by that language model, as one more
     configuration; `--judge`: the LLM judge on it, or else on the extractive default answers."""
     default_name = result["default_config"]
@@ -169,8 +212,13 @@ def _language_model(run: Run, result: dict, base: Settings, items: list[EvalItem
             run.generator(backend)
             with run.bar(len(items), f"eval {name}") as bar:
                 records = evaluate_system(system, items, backend, bar, answers=answers)
-            result["configs"][name] = {"records": records, "splits": by_split(records), "kinds": by_kind(records),
-                                       "seconds": round(time.perf_counter() - t0, 2), "refuses": True}
+            result["configs"][name] = {
+                "records": records,
+                "splits": by_split(records),
+                "kinds": by_kind(records),
+                "seconds": round(time.perf_counter() - t0, 2),
+                "refuses": True,
+            }
             if judge_mode:
                 with run.bar(len(records), "LLM judge") as bar:
                     judge_config(run.generator(backend), result["configs"][name], by_id, answers, bar)
@@ -181,8 +229,9 @@ def _language_model(run: Run, result: dict, base: Settings, items: list[EvalItem
         return
     llm = run.settings.backend if run.settings.backend != "extractive" else None
     if llm is None:
-        result["notes"].append("LLM judge skipped: no language model configured "
-                               "(pass --backend llamacpp|openai or set ASSISTANT_BACKEND).")
+        result["notes"].append(
+            "LLM judge skipped: no language model configured (pass --backend llamacpp|openai or set ASSISTANT_BACKEND)."
+        )
     elif default_name not in result["configs"]:
         result["notes"].append("LLM judge skipped: the default configuration was not run")
     else:
@@ -203,8 +252,15 @@ def _sweep_chunking(run: Run, dev_items: list[EvalItem], default_name: str) -> l
         for cw, ov in CHUNKING_GRID:
             system = run.pipeline(f"chunk {cw}/{ov}", run.index(cw, ov), mode, expand, cache, warm=False)
             records = evaluate_system(system, dev_items, bar=bar)
-            rows.append({"chunk_words": cw, "overlap": ov, "chunks": len(system.chunks),
-                         "passage_words": passage_words(system), **sweep_row(aggregate(records))})
+            rows.append(
+                {
+                    "chunk_words": cw,
+                    "overlap": ov,
+                    "chunks": len(system.chunks),
+                    "passage_words": passage_words(system),
+                    **sweep_row(aggregate(records)),
+                }
+            )
     return rows
 
 
@@ -229,8 +285,9 @@ def _load() -> list[float] | None:
         return None
 
 
-def _portfolio(settings: Settings, embedder: Embedder, index_settings: Settings, bank: SentenceBank,
-               subset: str) -> dict:
+def _portfolio(
+    settings: Settings, embedder: Embedder, index_settings: Settings, bank: SentenceBank, subset: str
+) -> dict:
     from evals.portfolio_eval import evaluate_portfolio
 
     try:
@@ -259,14 +316,22 @@ def parse_configs(configs: str | list[str] | None, subset: str, settings: Settin
         names = [n for n in names if n != "sweeps"] + list(SWEEPS)
     unknown = [n for n in names if n not in ALL_NAMES]
     if unknown:
-        raise ValueError(f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(ALL_NAMES)}, "
-                         "default, sweeps")
+        raise ValueError(
+            f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(ALL_NAMES)}, default, sweeps"
+        )
     return list(dict.fromkeys(names))
 
 
-def main(settings: Settings, configs: str | None = None, backend: str | None = None,
-         subset: str | None = None, out: Path | None = None, judge: bool = False,
-         gate: bool = False, progress: bool | None = None) -> int:
+def main(
+    settings: Settings,
+    configs: str | None = None,
+    backend: str | None = None,
+    subset: str | None = None,
+    out: Path | None = None,
+    judge: bool = False,
+    gate: bool = False,
+    progress: bool | None = None,
+) -> int:
     """`assistant eval`: run, write the report, print the summary; the exit code (1: gate failed)."""
     subset = subset or "all"
     if subset not in datasets.SUBSETS:
@@ -296,4 +361,3 @@ def main(settings: Settings, configs: str | None = None, backend: str | None = N
         else:
             print("gate passed")
     return code
-

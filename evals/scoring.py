@@ -24,17 +24,34 @@ RETRIEVAL_KEYS = (*(f"hit@{k}" for k in K_VALUES), *(f"recall@{k}" for k in K_VA
 SKIP_PHRASES = [TEXTS["en"]["quoted"], TEXTS["en"]["nearest"], TEXTS["nl"]["nearest"]]
 CHUNKING_CRITERION = ("hit@5", "mrr", "fact_recall")  # retrieval goals + what the answer carries
 FUSION_CRITERION = ("hit@5", "mrr")
-SWEEP_KEYS = ("hit@1", "hit@5", "recall@5", "mrr", "ndcg@10", "fact_recall", "citation_precision",
-              "citation_recall", "not_found_precision", "not_found_recall", "refusal_rate_answerable")
+SWEEP_KEYS = (
+    "hit@1",
+    "hit@5",
+    "recall@5",
+    "mrr",
+    "ndcg@10",
+    "fact_recall",
+    "citation_precision",
+    "citation_recall",
+    "not_found_precision",
+    "not_found_recall",
+    "refusal_rate_answerable",
+)
 
 
 def score_item(item: EvalItem, answer: Answer, ranked: list[str] | None, units: list[str]) -> dict:
     """One record: retrieval metrics (answerable items), answer metrics, status, timings."""
     refused = answer.status == "not_found"
     rec: dict = {
-        "id": item.id, "kind": item.kind, "split": item.split, "language": item.language,
-        "answerable": item.answerable, "status": answer.status, "question": item.question,
-        "standalone": answer.standalone_question, "answer": answer.answer,
+        "id": item.id,
+        "kind": item.kind,
+        "split": item.split,
+        "language": item.language,
+        "answerable": item.answerable,
+        "status": answer.status,
+        "question": item.question,
+        "standalone": answer.standalone_question,
+        "answer": answer.answer,
         "citations": [{"id": c.id, "section": c.section, "chunk_id": c.chunk_id} for c in answer.citations],
         "timings": {k: round(v, 3) for k, v in answer.timings.items()},
     }
@@ -104,8 +121,13 @@ def choose_threshold(curve: list[dict], max_refusal: float = 0.05) -> dict | Non
     """Highest not-found recall with at most `max_refusal` of answerable questions refused; ties:
     the better precision, then the highest threshold of the tied run (refuse weak evidence as
     long as it costs nothing measured)."""
-    ok = [r for r in curve if r["refusal_rate_answerable"] is not None
-          and r["refusal_rate_answerable"] <= max_refusal and r["not_found_recall"] is not None]
+    ok = [
+        r
+        for r in curve
+        if r["refusal_rate_answerable"] is not None
+        and r["refusal_rate_answerable"] <= max_refusal
+        and r["not_found_recall"] is not None
+    ]
     if not ok:
         return None
     return max(ok, key=lambda r: (r["not_found_recall"], r["not_found_precision"] or 0.0, r["threshold"]))

@@ -73,8 +73,10 @@ class ServeProcess:
         with httpx.Client(timeout=2.0, trust_env=False) as client:
             while True:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited with code {self.proc.returncode} before {url} "
-                                       f"answered; log {self.log_path}:\n{self.log_tail()}")
+                    raise RuntimeError(
+                        f"{self.name} exited with code {self.proc.returncode} before {url} "
+                        f"answered; log {self.log_path}:\n{self.log_tail()}"
+                    )
                 try:
                     status = client.get(url).status_code
                     if status == 200:
@@ -83,8 +85,10 @@ class ServeProcess:
                 except httpx.HTTPError as exc:
                     last = repr(exc)
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"{self.name}: {url} not 200 within {timeout:g} s ({last}); "
-                                       f"log {self.log_path}:\n{self.log_tail()}")
+                    raise TimeoutError(
+                        f"{self.name}: {url} not 200 within {timeout:g} s ({last}); "
+                        f"log {self.log_path}:\n{self.log_tail()}"
+                    )
                 time.sleep(0.2)
 
     def kill9(self) -> None:
@@ -106,9 +110,17 @@ class ServeProcess:
             self.log_path.unlink(missing_ok=True)
 
 
-def start_process(cmd: Sequence[str], base_url: str, ready_path: str, *, name: str,
-                  env: Mapping[str, str] | None = None, cwd: Path | None = None,
-                  log_path: Path | None = None, timeout: float = 120.0) -> ServeProcess:
+def start_process(
+    cmd: Sequence[str],
+    base_url: str,
+    ready_path: str,
+    *,
+    name: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    log_path: Path | None = None,
+    timeout: float = 120.0,
+) -> ServeProcess:
     """Start `cmd` (output to `log_path`, or a temp log) and wait until base_url + ready_path
     answers 200. A server that does not come up is stopped; its log is kept (named in the error)."""
     owns_log = log_path is None
@@ -117,8 +129,14 @@ def start_process(cmd: Sequence[str], base_url: str, ready_path: str, *, name: s
         os.close(fd)
         log_path = Path(tmp)
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(list(cmd), env=None if env is None else dict(env), cwd=cwd,
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            list(cmd),
+            env=None if env is None else dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     server = ServeProcess(proc, base_url, Path(log_path), name, owns_log)
     try:
         server.wait_ready(ready_path, timeout)
@@ -138,15 +156,27 @@ def running(server: ServeProcess, stop_timeout: float = 20.0) -> Iterator[ServeP
         server.stop(stop_timeout)
 
 
-def start_serve(env: Mapping[str, str], port: int | None = None, log_path: Path | None = None,
-                ready_timeout: float = 300.0, wait_ready: bool = True) -> ServeProcess:
+def start_serve(
+    env: Mapping[str, str],
+    port: int | None = None,
+    log_path: Path | None = None,
+    ready_timeout: float = 300.0,
+    wait_ready: bool = True,
+) -> ServeProcess:
     """`assistant serve` on a free loopback port with the given ASSISTANT_* variables (on top of
     `child_env`); ready when /readyz answers (/healthz with wait_ready=False)."""
     port = port or free_port()
     full = child_env({**env, "ASSISTANT_HOST": HOST, "ASSISTANT_PORT": str(port)})
-    return start_process([sys.executable, "-m", "assistant.cli", "serve"], f"http://{HOST}:{port}",
-                         "/readyz" if wait_ready else "/healthz", name="`assistant serve`", env=full,
-                         cwd=REPO_ROOT, log_path=log_path, timeout=ready_timeout)
+    return start_process(
+        [sys.executable, "-m", "assistant.cli", "serve"],
+        f"http://{HOST}:{port}",
+        "/readyz" if wait_ready else "/healthz",
+        name="`assistant serve`",
+        env=full,
+        cwd=REPO_ROOT,
+        log_path=log_path,
+        timeout=ready_timeout,
+    )
 
 
 @contextmanager

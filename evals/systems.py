@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 
 from assistant.answering.evidence import SentenceBank, judge, score_sentences
 from assistant.answering.followup import condense, is_follow_up
 from assistant.answering.service import AnswerService
-from assistant.retrieval import Retrieval, Retriever
+from assistant.retrieval import Mode, Retrieval, Retriever
 from assistant.schema import Answer
 from assistant.settings import Settings
 from evals.datasets import EvalItem
@@ -21,7 +22,7 @@ from ingest.embedding import Embedder
 from ingest.language import detect_language
 from ingest.store import StoreReader
 
-PIPELINE_CONFIGS = {  # name -> (retrieval mode, context expansion)
+PIPELINE_CONFIGS: dict[str, tuple[Mode, bool]] = {  # name -> (retrieval mode, context expansion)
     "bm25": ("bm25", False),
     "dense": ("dense", False),
     "hybrid": ("hybrid", False),
@@ -51,7 +52,7 @@ class CachingEmbedder:
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         todo = list(dict.fromkeys(t for t in texts if t not in self._memo))
         if todo:
-            for t, v in zip(todo, self.inner.embed_passages(todo)):
+            for t, v in zip(todo, self.inner.embed_passages(todo), strict=True):
                 self._memo[t] = np.asarray(v, dtype=np.float32)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -68,8 +69,9 @@ class ForcedRetriever:
     answer stage (sentence scoring, the not-found judge) gets the same inputs as in hybrid mode
     and only the ranking differs. `query_cache` (sweeps only) reuses query vectors across configs."""
 
-    def __init__(self, inner: Retriever, mode: str, expand: bool | None,
-                 query_cache: dict[str, np.ndarray] | None = None):
+    def __init__(
+        self, inner: Retriever, mode: Mode, expand: bool | None, query_cache: dict[str, np.ndarray] | None = None
+    ):
         self.inner = inner
         self.store = inner.store
         self.settings = inner.settings
@@ -88,14 +90,22 @@ class ForcedRetriever:
             self.cache[query] = vec
         return vec
 
-    def retrieve(self, query: str, top_k: int | None = None, mode: str = "hybrid",
-                 expand: bool | None = None, query_vector: np.ndarray | None = None) -> Retrieval:
+    def retrieve(
+        self,
+        query: str,
+        top_k: int | None = None,
+        mode: str = "hybrid",
+        expand: bool | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> Retrieval:
         extra: dict[str, float] = {}
         if query_vector is None and (self.cache is not None or self.mode == "bm25"):
             query_vector = self._vector(query, extra)
-        retrieval = self.inner.retrieve(query, top_k=top_k, mode=self.mode, expand=self.expand,
-                                        query_vector=query_vector)
+        retrieval = self.inner.retrieve(
+            query, top_k=top_k, mode=self.mode, expand=self.expand, query_vector=query_vector
+        )
         if self.mode == "bm25":
+            assert query_vector is not None  # embedded above in bm25 mode
             t = time.perf_counter()
             dense = [s for _, s in self.store.dense(query_vector, max(self.settings.candidates, top_k or 0))]
             retrieval.dense_top = max(dense, default=0.0)
@@ -110,17 +120,25 @@ class ForcedRetriever:
 class PipelineSystem:
     """Our pipeline over one index, one retrieval mode; answers through the real AnswerService."""
 
-    refuses = True
+    refuses: Literal[True] = True
 
-    def __init__(self, name: str, settings: Settings, embedder: Embedder, bank: SentenceBank,
-                 generator_provider: Callable, mode: str = "hybrid", expand: bool | None = None,
-                 query_cache: dict | None = None):
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        embedder: Embedder,
+        bank: SentenceBank,
+        generator_provider: Callable,
+        mode: Mode = "hybrid",
+        expand: bool | None = None,
+        query_cache: dict | None = None,
+    ):
         self.name = name
         self.settings = settings
         self.bank = bank
         store = StoreReader(settings, embedder.name, embedder.dim)
         self.retriever = ForcedRetriever(Retriever(settings, embedder, store), mode, expand, query_cache)
-        self.answers = AnswerService(settings, lambda: self.retriever, generator_provider, bank)
+        self.answers = AnswerService(settings, lambda: self.retriever, generator_provider, bank)  # type: ignore[arg-type, return-value]  # ForcedRetriever is duck-typed; AnswerService names the Retriever class
         self._units = [normalize(c.text) for c in store.chunks]
 
     @property
@@ -163,7 +181,7 @@ class PipelineSystem:
 class BaselineSystem:
     """The llama-index pipeline; its passages answered by the same extractive composition."""
 
-    refuses = False
+    refuses: Literal[False] = False
     name = BASELINE
 
     def __init__(self, settings: Settings, embedder: Embedder, bank: SentenceBank):
@@ -171,7 +189,7 @@ class BaselineSystem:
 
         self.pipe = LlamaIndexBaseline(embedder, settings.corpus_dir)
         self.bank = bank
-        self.answers = AnswerService(settings, lambda: None, lambda name: None, bank)
+        self.answers = AnswerService(settings, lambda: None, lambda name: None, bank)  # type: ignore[arg-type, return-value]  # only _extractive is used: no retriever or generator is ever asked for
         self._units = [normalize(t) for t in self.pipe.unit_texts]
 
     @property

@@ -87,7 +87,11 @@ def _units(section: Section, chunk_words: int) -> list[_Unit]:
             j += 1
         items = atoms[i:j]
         intro = None
-        if units and units[-1].is_sentence and text[units[-1].atoms[0].start : units[-1].atoms[0].end].rstrip().endswith(":"):
+        if (
+            units
+            and units[-1].is_sentence
+            and text[units[-1].atoms[0].start : units[-1].atoms[0].end].rstrip().endswith(":")
+        ):
             intro = units.pop().atoms[0]
         total = sum(x.words for x in items) + (intro.words if intro else 0)
         if total <= chunk_words * 2:
@@ -156,7 +160,7 @@ def _balanced_pack(units: list[_Unit], chunk_words: int, overlap: int) -> list[l
     return best
 
 
-def _chunk_text(section_text: str, atoms: list[_Atom]) -> tuple[str, int, int]:
+def _chunk_text(section_text: str, atoms: list[_Atom]) -> str:
     parts: list[str] = []
     prev: _Atom | None = None
     for a in atoms:
@@ -169,7 +173,7 @@ def _chunk_text(section_text: str, atoms: list[_Atom]) -> tuple[str, int, int]:
                 parts.append("\n\n")
         parts.append(section_text[a.start : a.end])
         prev = a
-    return "".join(parts), min(a.start for a in atoms), max(a.end for a in atoms)
+    return "".join(parts)
 
 
 def _page_of(doc: LoadedDocument, offset: int, starts: list[int]) -> int | None:
@@ -193,7 +197,7 @@ def chunk_document(
         overlap = 0 if section.kind in NO_OVERLAP_KINDS else overlap_sentences
         to_doc = OffsetMapper(section)
         for atoms in _balanced_pack(_units(section, chunk_words), chunk_words, overlap):
-            text, t_start, t_end = _chunk_text(section.text, atoms)
+            text = _chunk_text(section.text, atoms)
             # doc span: from the first to the last source character the chunk covers
             starts = [to_doc(a.start) for a in atoms]
             ends = [to_doc(a.end - 1) + 1 for a in atoms]

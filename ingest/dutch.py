@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import pairwise
 
 import Stemmer
 from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
@@ -18,11 +19,64 @@ _WORD = re.compile(r"[0-9a-z]+(?:[-'][0-9a-z]+)*")
 # extra Dutch function words the short list misses; English ones so English questions do not
 # match on "the/of" noise
 _EXTRA_STOP = {
-    "wij", "we", "ons", "onze", "zij", "hun", "deze", "welke", "wat", "wie", "waar", "hoe",
-    "waarom", "wanneer", "worden", "wordt", "zijn", "is", "een", "het", "de", "en", "of",
-    "what", "which", "who", "where", "how", "why", "when", "does", "do", "did", "are", "is",
-    "the", "of", "to", "in", "for", "on", "and", "or", "a", "an", "with", "about", "by", "from",
-    "this", "that", "these", "those", "it", "its", "be", "as", "at", "can", "according",
+    "wij",
+    "we",
+    "ons",
+    "onze",
+    "zij",
+    "hun",
+    "deze",
+    "welke",
+    "wat",
+    "wie",
+    "waar",
+    "hoe",
+    "waarom",
+    "wanneer",
+    "worden",
+    "wordt",
+    "zijn",
+    "is",
+    "een",
+    "het",
+    "de",
+    "en",
+    "of",
+    "what",
+    "which",
+    "who",
+    "where",
+    "how",
+    "why",
+    "when",
+    "does",
+    "do",
+    "did",
+    "are",
+    "the",
+    "to",
+    "in",
+    "for",
+    "on",
+    "and",
+    "or",
+    "a",
+    "an",
+    "with",
+    "about",
+    "by",
+    "from",
+    "this",
+    "that",
+    "these",
+    "those",
+    "it",
+    "its",
+    "be",
+    "as",
+    "at",
+    "can",
+    "according",
 }
 _DOMAIN_STOP = {"plan", "twente", "board"}  # in nearly every chunk: no discriminating power here
 # function words only (names such as "Twente Board" kept): for rules that read a question's subject
@@ -92,7 +146,7 @@ class Analyzer:
                 if part not in STOPWORDS:
                     out.append(self._stem(part))
         if join_pairs and self.vocabulary:
-            for a, b in zip(content, content[1:]):
+            for a, b in pairwise(content):
                 for joined in (a + b, (a + b)[:-1], (a + b)[:-2]):
                     if len(joined) >= 2 * self.min_part and joined in self.vocabulary:
                         out.append(self._stem(joined))

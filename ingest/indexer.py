@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from ingest.chunking import chunk_corpus_document
 from ingest.config import IngestConfig
 from ingest.embedding import Embedder
 from ingest.files import sha256_file
-from ingest.chunking import chunk_corpus_document
 from ingest.loaders import SUPPORTED_EXTENSIONS, discover, load_file
 from ingest.model import Chunk, IngestError
 from ingest.store import (
@@ -135,7 +135,7 @@ def ingest(
         client = chroma_client(settings)
         collect_garbage(settings, client)  # orphans of an earlier killed run
         chunking = chunking_config(settings)
-        same_chunking = bool(manifest) and manifest.get("chunking") == chunking and not rebuild
+        same_chunking = bool(manifest and manifest.get("chunking") == chunking) and not rebuild
         old_docs: dict = dict(manifest["documents"]) if manifest else {}
         old_by_path = {d["path"]: doc_id for doc_id, d in old_docs.items()}
 
@@ -161,9 +161,7 @@ def ingest(
                 doc = load_file(path, root, max_bytes=settings.max_file_bytes)
                 if doc.doc_id in documents or doc.doc_id in new_chunks:
                     doc.doc_id = f"{doc.doc_id}-{doc.format}"
-                chunks = chunk_corpus_document(
-                    doc, settings.chunk_words, settings.chunk_overlap_sentences
-                )
+                chunks = chunk_corpus_document(doc, settings.chunk_words, settings.chunk_overlap_sentences)
                 if not chunks:
                     raise IngestError(f"{rel}: no text content found after cleaning")
             except IngestError as exc:
@@ -192,9 +190,7 @@ def ingest(
                 report.updated.append(rel)
             else:
                 report.added.append(rel)
-        report.removed = sorted(
-            d["path"] for doc_id, d in old_docs.items() if doc_id not in documents
-        )
+        report.removed = sorted(d["path"] for doc_id, d in old_docs.items() if doc_id not in documents)
         report.documents = len(documents)
 
         if manifest and not rebuild and not report.changed and same_chunking:
@@ -262,6 +258,6 @@ def _fetch_embeddings(collection, ids: list[str]) -> dict[str, np.ndarray]:
     unique = list(dict.fromkeys(ids))
     for i in range(0, len(unique), 1000):
         got = collection.get(ids=unique[i : i + 1000], include=["embeddings"])
-        for cid, vec in zip(got["ids"], got["embeddings"]):
+        for cid, vec in zip(got["ids"], got["embeddings"], strict=True):
             out[cid] = np.asarray(vec, dtype=np.float32)
     return out

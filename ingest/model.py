@@ -75,7 +75,7 @@ class Chunk:
         return {k: ("" if v is None else v) for k, v in d.items()}
 
     @classmethod
-    def from_metadata(cls, text: str, meta: dict) -> "Chunk":
+    def from_metadata(cls, text: str, meta: dict) -> Chunk:
         def opt(v):
             return None if v in ("", None) else v
 

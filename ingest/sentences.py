@@ -16,11 +16,61 @@ import re
 
 # Abbreviations (lowercase, with their final dot) after which a period never ends a sentence.
 ABBREVIATIONS = frozenset(
-    """
-    o.a. bijv. bv. b.v. d.w.z. m.b.t. t.a.v. e.d. enz. etc. ca. c.a. nl. mr. dr. drs. ir. ing. prof.
-    nr. nrs. blz. z.g. zgn. i.p.v. i.v.m. m.n. o.b.v. t.o.v. m.u.v. a.s. jl. resp. evt. incl. excl.
-    max. min. vgl. mevr. dhr. st. e.a. p. pag. art. n.a.v. t/m. v.w.b. vs. e.g. i.e. fig.
-    """.split()
+    [
+        "o.a.",
+        "bijv.",
+        "bv.",
+        "b.v.",
+        "d.w.z.",
+        "m.b.t.",
+        "t.a.v.",
+        "e.d.",
+        "enz.",
+        "etc.",
+        "ca.",
+        "c.a.",
+        "nl.",
+        "mr.",
+        "dr.",
+        "drs.",
+        "ir.",
+        "ing.",
+        "prof.",
+        "nr.",
+        "nrs.",
+        "blz.",
+        "z.g.",
+        "zgn.",
+        "i.p.v.",
+        "i.v.m.",
+        "m.n.",
+        "o.b.v.",
+        "t.o.v.",
+        "m.u.v.",
+        "a.s.",
+        "jl.",
+        "resp.",
+        "evt.",
+        "incl.",
+        "excl.",
+        "max.",
+        "min.",
+        "vgl.",
+        "mevr.",
+        "dhr.",
+        "st.",
+        "e.a.",
+        "p.",
+        "pag.",
+        "art.",
+        "n.a.v.",
+        "t/m.",
+        "v.w.b.",
+        "vs.",
+        "e.g.",
+        "i.e.",
+        "fig.",
+    ]
 )
 
 _CLOSERS = "\"'”’»)]"

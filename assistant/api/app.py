@@ -133,7 +133,9 @@ def create_app(settings: Settings, services: Services | None = None, *, ui: bool
 
         mount_ui(app, services, settings)  # it makes "/" redirect to /ui
     else:
+
         @app.get("/", include_in_schema=False)
         async def root() -> RedirectResponse:
             return RedirectResponse("/docs")
+
     return app

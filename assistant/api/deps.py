@@ -40,13 +40,20 @@ async def require_api_key(
     """Document changes need `Authorization: Bearer KEY`; with no key configured they are off, not open."""
     key = settings.api_key.get_secret_value() if settings.api_key is not None else ""
     if not key:
-        raise ApiError(403, "document management is disabled on this server; enable it by setting "
-                            "ASSISTANT_API_KEY and send the key as 'Authorization: Bearer KEY'",
-                       code="api_key_not_configured")
+        raise ApiError(
+            403,
+            "document management is disabled on this server; enable it by setting "
+            "ASSISTANT_API_KEY and send the key as 'Authorization: Bearer KEY'",
+            code="api_key_not_configured",
+        )
     given = credentials.credentials if credentials is not None else ""
     if not given or not hmac.compare_digest(given.encode("utf-8"), key.encode("utf-8")):
-        raise ApiError(401, "a valid API key is required: send 'Authorization: Bearer KEY'",
-                       headers={"WWW-Authenticate": "Bearer"}, code="invalid_api_key")
+        raise ApiError(
+            401,
+            "a valid API key is required: send 'Authorization: Bearer KEY'",
+            headers={"WWW-Authenticate": "Bearer"},
+            code="invalid_api_key",
+        )
 
 
 ApiKeyDep = Annotated[None, Depends(require_api_key)]

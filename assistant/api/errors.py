@@ -8,6 +8,7 @@ so that OpenAI clients raise their usual exceptions.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -48,20 +49,19 @@ class OpenAIErrorBody(BaseModel):
     error: OpenAIErrorDetail
 
 
-def error_responses(descriptions: dict[int, str], model: type[BaseModel] = ErrorBody,
-                    inline_json: bool = False) -> dict:
+def error_responses(
+    descriptions: dict[int, str], model: type[BaseModel] = ErrorBody, inline_json: bool = False
+) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route: its own error statuses plus what every JSON POST can answer
     (400 unparseable body, 413 body over the limit), all with the error body schema.
 
     inline_json: for a streaming route, whose default media type is not JSON although its errors
     are (FastAPI would file the error schema under text/event-stream)."""
-    common = {400: "the body is not valid JSON (or nested too deeply)",
-              413: "the body is larger than the limit"}
-    out = {}
+    common = {400: "the body is not valid JSON (or nested too deeply)", 413: "the body is larger than the limit"}
+    out: dict[int | str, dict[str, Any]] = {}
     for status, text in sorted({**common, **descriptions}.items()):
         if inline_json:
-            out[status] = {"description": text,
-                           "content": {"application/json": {"schema": model.model_json_schema()}}}
+            out[status] = {"description": text, "content": {"application/json": {"schema": model.model_json_schema()}}}
         else:
             out[status] = {"description": text, "model": model}
     return out
@@ -70,8 +70,9 @@ def error_responses(descriptions: dict[int, str], model: type[BaseModel] = Error
 class ApiError(Exception):
     """Raised by routers for a specific status and message."""
 
-    def __init__(self, status: int, message: str, detail: Any = None, headers: dict | None = None,
-                 code: str | None = None):
+    def __init__(
+        self, status: int, message: str, detail: Any = None, headers: dict | None = None, code: str | None = None
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
@@ -98,9 +99,15 @@ def _short(text: str, limit: int = _MAX_MESSAGE) -> str:
 
 
 _OPENAI_TYPES = {
-    400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-    404: "not_found_error", 405: "invalid_request_error", 413: "invalid_request_error",
-    415: "invalid_request_error", 422: "invalid_request_error", 429: "rate_limit_error",
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    405: "invalid_request_error",
+    413: "invalid_request_error",
+    415: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
 }
 
 
@@ -108,15 +115,28 @@ def is_openai_path(request: Request) -> bool:
     return request.url.path.startswith("/v1/") or request.url.path == "/v1"
 
 
-def error_response(request: Request, status: int, message: str, detail: Any = None,
-                   headers: dict | None = None, code: str | None = None) -> JSONResponse:
+def error_response(
+    request: Request,
+    status: int,
+    message: str,
+    detail: Any = None,
+    headers: Mapping[str, str] | None = None,
+    code: str | None = None,
+) -> JSONResponse:
     message = _short(message)
+    body: dict[str, Any]
     if is_openai_path(request):
         # OpenAI answers request errors with 400; keep 5xx/401/403/404/413 as they are
         if status == 422:
             status = 400
-        body = {"error": {"message": message, "type": _OPENAI_TYPES.get(status, "server_error"),
-                          "param": None, "code": code}}
+        body = {
+            "error": {
+                "message": message,
+                "type": _OPENAI_TYPES.get(status, "server_error"),
+                "param": None,
+                "code": code,
+            }
+        }
     else:
         body = {"error": message, "detail": no_markup(detail)}
         if code:
@@ -126,7 +146,7 @@ def error_response(request: Request, status: int, message: str, detail: Any = No
 
 def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict]]:
     """A short message and the errors without their (possibly huge) input values."""
-    trimmed = []
+    trimmed: list[dict[str, Any]] = []
     for err in exc.errors()[:_MAX_ERRORS]:
         loc = [str(x)[:50] for x in err.get("loc", ())]
         msg = str(err.get("msg", "invalid"))[:200]
@@ -145,15 +165,19 @@ def _validation_detail(exc: RequestValidationError) -> tuple[str, list[dict]]:
 
 
 def install(app: FastAPI) -> None:
+    # the decorator, as add_exception_handler's signature only accepts handlers typed for any Exception
+    @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError):
         return error_response(request, exc.status, exc.message, exc.detail, exc.headers, exc.code)
 
+    @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         message = str(exc.detail)
         if exc.status_code == 400 and message == "There was an error parsing the body":
             message = "the request body could not be parsed (not UTF-8 JSON, or nested too deeply)"
         return error_response(request, exc.status_code, message, headers=exc.headers)
 
+    @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         message, detail = _validation_detail(exc)
         return error_response(request, 422, message, detail)
@@ -162,17 +186,12 @@ def install(app: FastAPI) -> None:
         failure = classify(exc)
         if failure.status >= 500:
             log.warning("%s: %s", failure.code, exc)
-        return error_response(request, failure.status, failure.message,
-                              headers=failure.headers, code=failure.code)
+        return error_response(request, failure.status, failure.message, headers=failure.headers, code=failure.code)
 
     async def unexpected(request: Request, exc: Exception):
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(request, 500, "internal error; the server log has the details",
-                              code="internal_error")
+        return error_response(request, 500, "internal error; the server log has the details", code="internal_error")
 
-    app.add_exception_handler(ApiError, api_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
     for known in (QuestionError, IdeaError, BackendBusy, GeneratorError, StoreError, DocumentError):
         app.add_exception_handler(known, known_error)
     app.add_exception_handler(Exception, unexpected)

@@ -26,8 +26,11 @@ def prepare(services: Services) -> None:
         had_index = False
     recovery = recover_interrupted_uploads(settings.data_dir)
     if recovery:
-        print(f"removed {len(recovery.removed)} staging folder(s) of interrupted uploads"
-              + (f"; put back as before: {', '.join(recovery.undone)}" if recovery.undone else ""), file=sys.stderr)
+        print(
+            f"removed {len(recovery.removed)} staging folder(s) of interrupted uploads"
+            + (f"; put back as before: {', '.join(recovery.undone)}" if recovery.undone else ""),
+            file=sys.stderr,
+        )
     print(f"checking the index in {settings.data_dir} against {settings.corpus_dir} ...", file=sys.stderr)
     try:
         report = services.ingest(progress=True)

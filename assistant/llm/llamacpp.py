@@ -12,14 +12,16 @@ a timeout build it on top (the answering service does). Loading is lazy, thread-
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Any, cast
 
 from assistant.llm.base import GeneratorError
 from assistant.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
     import llama_cpp
+    from llama_cpp.llama_types import ChatCompletionRequestMessage
 
 GGUF_MAGIC = b"GGUF"
 DEFAULT_SEED = 42
@@ -54,7 +56,7 @@ class LlamaCppGenerator:
         self.load_seconds: float | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "LlamaCppGenerator":
+    def from_settings(cls, settings: Settings) -> LlamaCppGenerator:
         """Cheap: checks an explicit model path exists; the model itself loads on first use (or ``load()``)."""
         path = settings.llamacpp_model_path.strip() or None
         if path is not None:
@@ -82,7 +84,7 @@ class LlamaCppGenerator:
         assert self.cache_dir is not None
         return bundled_gguf_path(self.cache_dir, progress=self.progress)
 
-    def load(self) -> "llama_cpp.Llama":
+    def load(self) -> llama_cpp.Llama:
         """Load the model once (thread-safe); later calls return the loaded model."""
         llm = self._llm
         if llm is not None:
@@ -121,12 +123,16 @@ class LlamaCppGenerator:
         llm = self.load()
         with self._gen_lock:
             try:
-                chunks = llm.create_chat_completion(
-                    messages=messages,
-                    max_tokens=max_tokens,
-                    temperature=temperature,
-                    seed=self.seed,
-                    stream=True,
+                # stream=True: an iterator of chunk dicts (the declared return type also covers stream=False)
+                chunks = cast(
+                    "Iterator[dict[str, Any]]",
+                    llm.create_chat_completion(
+                        messages=cast("list[ChatCompletionRequestMessage]", messages),
+                        max_tokens=max_tokens,
+                        temperature=temperature,
+                        seed=self.seed,
+                        stream=True,
+                    ),
                 )
                 try:
                     for chunk in chunks:

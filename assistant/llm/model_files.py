@@ -19,8 +19,9 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from pathlib import Path
-from typing import Callable, Sequence
 
 from assistant.llm.base import GeneratorError
 from ingest import files
@@ -130,10 +131,13 @@ def bundled_gguf_path(
             return final
         try:
             # A file without a (matching) sidecar, e.g. after a crash right after the rename: hash it once.
-            if final.is_file() and final.stat().st_size == expected_size:
-                if sha256_file(final, progress=progress, desc=f"Verifying {filename}") == expected_sha256:
-                    _write_sidecar(final, expected_sha256)
-                    return final
+            if (
+                final.is_file()
+                and final.stat().st_size == expected_size
+                and sha256_file(final, progress=progress, desc=f"Verifying {filename}") == expected_sha256
+            ):
+                _write_sidecar(final, expected_sha256)
+                return final
         except OSError:
             pass  # unreadable: rebuild it below
         parts = list(find_parts())
@@ -208,16 +212,11 @@ def _write_sidecar(final: Path, sha: str) -> None:
         "inode": st.st_ino,
         "file": final.name,
     }
-    try:
+    with suppress(OSError):  # only the fast path is lost; the next start re-hashes
         files.atomic_write_text(sidecar_path(final), json.dumps(record, indent=1))
-    except OSError:
-        pass  # only the fast path is lost; the next start re-hashes
-
 
 
 def _progress_bar(total: int, desc: str, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(
-        total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, disable=not enabled, leave=False
-    )
+    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, unit_divisor=1024, disable=not enabled, leave=False)

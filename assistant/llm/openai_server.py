@@ -6,12 +6,16 @@ stream) becomes a GeneratorError that names the server URL and what failed.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, cast
 
 import openai
 
 from assistant.llm.base import GeneratorError
 from assistant.settings import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from openai.types.chat import ChatCompletionMessageParam
 
 DEFAULT_MAX_RETRIES = 1
 
@@ -39,7 +43,7 @@ class OpenAIGenerator:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "OpenAIGenerator":
+    def from_settings(cls, settings: Settings) -> OpenAIGenerator:
         return cls(
             base_url=settings.openai_base_url,
             model=settings.openai_model,
@@ -52,7 +56,7 @@ class OpenAIGenerator:
         try:
             response = self._client.chat.completions.create(
                 model=self.model,
-                messages=messages,  # type: ignore[arg-type]
+                messages=cast("list[ChatCompletionMessageParam]", messages),  # role/content dicts
                 max_tokens=max_tokens,
                 temperature=temperature,
                 stream=True,
@@ -95,8 +99,7 @@ class OpenAIGenerator:
             cause = e.__cause__ or e.__context__
             detail = f": {cause}" if cause else ""
             msg = (
-                f"{what} failed: cannot connect to {where}{detail}; "
-                "is the server running? (ASSISTANT_OPENAI_BASE_URL)"
+                f"{what} failed: cannot connect to {where}{detail}; is the server running? (ASSISTANT_OPENAI_BASE_URL)"
             )
         elif isinstance(e, (openai.AuthenticationError, openai.PermissionDeniedError)):
             msg = f"{what} failed: {where} rejected the API key (HTTP {e.status_code}; ASSISTANT_OPENAI_API_KEY)"

@@ -20,8 +20,9 @@ from ingest.sentences import split_sentences
 CITATION_MARKER = re.compile(r"\[(\d+)\]")
 
 
-def matched_pairs(scores: IdeaScores, chosen: list[TopicScore], plan: PlanModel, embedder, first: int = -1,
-                  slack: float = 0.03) -> dict[str, list[str]]:
+def matched_pairs(
+    scores: IdeaScores, chosen: list[TopicScore], plan: PlanModel, embedder, first: int = -1, slack: float = 0.03
+) -> dict[str, list[str]]:
     """'idea fragment -> plan phrase' for the chosen portfolios: words the idea shares with a
     phrase first, then the (fragment, phrase) pairs that match best (distinct phrases and
     fragments, within `slack` of the best pair)."""
@@ -67,8 +68,15 @@ def _pretty(pair: str) -> str:
     return f"“{left}” ↔ “{right}”" if left else f"“{right}”"
 
 
-def compose(lang: str, verdict: str, portfolios: list[PortfolioMatch], action_lines: list[ActionLineMatch],
-            conditions: list[PlanCondition], scores: IdeaScores, order: list[int]) -> str:
+def compose(
+    lang: str,
+    verdict: str,
+    portfolios: list[PortfolioMatch],
+    action_lines: list[ActionLineMatch],
+    conditions: list[PlanCondition],
+    scores: IdeaScores,
+    order: list[int],
+) -> str:
     """The extractive explanation: the verdict, the matches, the action lines served and the
     plan's first condition, each with its citation number."""
     t = EXPLANATION_TEXTS[lang]
@@ -77,8 +85,9 @@ def compose(lang: str, verdict: str, portfolios: list[PortfolioMatch], action_li
     parts: list[str] = []
     if verdict == "no_fit":
         ts = scores.portfolios[order[0]]
-        focus = [p for p in ts.topic.phrases if p in split_sentences(ts.topic.description)[0]][:3] \
-            or ts.topic.phrases[:3]
+        focus = [p for p in ts.topic.phrases if p in split_sentences(ts.topic.description)[0]][:3] or ts.topic.phrases[
+            :3
+        ]
         parts.append(t["no_fit"].format(name=top.name, n=n_top, focus=", ".join(focus)))
     else:
         shown = [p for p in portfolios if p.fit != "none"]
@@ -97,15 +106,22 @@ def compose(lang: str, verdict: str, portfolios: list[PortfolioMatch], action_li
     served_lines = [a for a in action_lines if a.served]
     if served_lines and verdict != "no_fit":
         names = ", ".join(f"{a.name} [{a.evidence[0].id}]" for a in served_lines)
-        parts.append(t["serves"].format(s="en" if lang == "nl" and len(served_lines) > 1 else
-                                        ("s" if lang == "en" and len(served_lines) > 1 else ""), names=names))
+        parts.append(
+            t["serves"].format(
+                s="en"
+                if lang == "nl" and len(served_lines) > 1
+                else ("s" if lang == "en" and len(served_lines) > 1 else ""),
+                names=names,
+            )
+        )
     if conditions and verdict != "no_fit" and conditions[0].citation is not None:
         parts.append(t["condition"].format(n=conditions[0].citation.id, text=conditions[0].text))
     return clean_output(" ".join(parts))
 
 
-def llm_messages(lang: str, idea: str, portfolios: list[PortfolioMatch], sources: list[tuple[Passage, Citation]],
-                 keep: list[int]) -> list[dict]:
+def llm_messages(
+    lang: str, idea: str, portfolios: list[PortfolioMatch], sources: list[tuple[Passage, Citation]], keep: list[int]
+) -> list[dict]:
     """The chat for the language model: the kept sources (citation ids `keep`, renumbered 1..m
     for the model), the idea as a quotation and the decided verdict in words."""
     t = EXPLANATION_TEXTS[lang]
@@ -115,13 +131,14 @@ def llm_messages(lang: str, idea: str, portfolios: list[PortfolioMatch], sources
     for gid in keep:
         passage, c = by_id[gid]
         where = c.location() or c.document
-        blocks.append(f"[{local[gid]}] ({where})\n\"\"\"\n{passage.text}\n\"\"\"")
+        blocks.append(f'[{local[gid]}] ({where})\n"""\n{passage.text}\n"""')
     # the decided verdict, in words and with the model's source numbers
     shown = [p for p in portfolios if p.fit != "none"]
     if shown:
         first = shown[0]
         summary = t["fit" if first.fit == "strong" else "partial"].format(
-            name=first.name, n=local[first.evidence[0].id])
+            name=first.name, n=local[first.evidence[0].id]
+        )
         if first.matched:
             summary += t["matches"].format(pairs="; ".join(_pretty(m) for m in first.matched))
         summary += "."
@@ -131,13 +148,18 @@ def llm_messages(lang: str, idea: str, portfolios: list[PortfolioMatch], sources
         summary = t["nearest"].format(name=portfolios[0].name, n=local[portfolios[0].evidence[0].id])
     return [
         {"role": "system", "content": t["system"]},
-        {"role": "user", "content": f"{t['sources']}:\n\n" + "\n\n".join(blocks)
-         + f"\n\n{t['idea']}:\n\"\"\"\n{idea}\n\"\"\"\n\n{t['verdict_label']}: {summary}\n\n{t['write']}"},
+        {
+            "role": "user",
+            "content": f"{t['sources']}:\n\n"
+            + "\n\n".join(blocks)
+            + f'\n\n{t["idea"]}:\n"""\n{idea}\n"""\n\n{t["verdict_label"]}: {summary}\n\n{t["write"]}',
+        },
     ]
 
 
-def supported_explanation(text: str, lang: str, sources: list[tuple[Passage, Citation]], keep: list[int], bank,
-                          composed: str) -> tuple[str, list[str]]:
+def supported_explanation(
+    text: str, lang: str, sources: list[tuple[Passage, Citation]], keep: list[int], bank, composed: str
+) -> tuple[str, list[str]]:
     """The model's text without the sentences the cited plan text does not support (those are
     returned as flagged), markers renumbered to the result's citations; nothing left -> the
     composed explanation."""

@@ -13,7 +13,9 @@ MAX_WINDOWS = 8
 MAX_SEGMENTS = 32  # idea fragments embedded to name "what in the idea matches"
 
 # connectors that end an idea fragment besides the stop words (generic function words)
-_CONNECTORS = frozenset("so zodat waarmee waarbij waardoor omdat want dus don't doesn't can't won't".split())
+_CONNECTORS = frozenset(
+    ["so", "zodat", "waarmee", "waarbij", "waardoor", "omdat", "want", "dus", "don't", "doesn't", "can't", "won't"]
+)
 _WORD_RE = re.compile(r"[^\W_][\w'’-]*", re.U)
 
 
@@ -39,7 +41,7 @@ def idea_windows(idea: str, max_words: int = WINDOW_WORDS, cap: int = MAX_WINDOW
 
 def _hard_wrap(text: str, max_words: int) -> list[str]:
     ws = text.split()
-    return [" ".join(ws[i:i + max_words]) for i in range(0, len(ws), max_words)] or [text]
+    return [" ".join(ws[i : i + max_words]) for i in range(0, len(ws), max_words)] or [text]
 
 
 def idea_segments(idea: str, cap: int = MAX_SEGMENTS) -> list[str]:
@@ -48,11 +50,11 @@ def idea_segments(idea: str, cap: int = MAX_SEGMENTS) -> list[str]:
     out: list[str] = []
     for piece in re.split(r"[.,;:!?()\[\]\"“”]+|\s[-–]\s", idea):
         run: list[str] = []
-        for w in _WORD_RE.findall(piece) + [""]:
+        for w in [*_WORD_RE.findall(piece), ""]:
             if w and len(w) > 1 and w.lower() not in _CONNECTORS and not all(p in STOPWORDS for p in words(w)):
                 run.append(w)
                 continue
-            pieces = [" ".join(run[i:i + 3]) for i in range(0, len(run), 3)]
+            pieces = [" ".join(run[i : i + 3]) for i in range(0, len(run), 3)]
             if len(run) > 1:
                 pieces += [x for x in run if len(x) >= 4]
             for seg in pieces:

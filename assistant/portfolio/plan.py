@@ -19,8 +19,26 @@ from ingest.sentences import split_sentences
 
 # generic Dutch function words that open or close a phrase of a description (no topic words)
 _GENERIC = frozenset(
-    "daarbij daarmee daarnaast hierbij hiermee waarbij waarmee waardoor samen ten behoeve gebied "
-    "diverse alle andere verder zowel onder".split()
+    [
+        "daarbij",
+        "daarmee",
+        "daarnaast",
+        "hierbij",
+        "hiermee",
+        "waarbij",
+        "waarmee",
+        "waardoor",
+        "samen",
+        "ten",
+        "behoeve",
+        "gebied",
+        "diverse",
+        "alle",
+        "andere",
+        "verder",
+        "zowel",
+        "onder",
+    ]
 )
 _INTRO_PORTFOLIOS = re.compile(r"impact\s*portfolio'?s?\s+(?:zijn|are)\b[^\n]*:\s*$")
 _INTRO_ACTIONS = re.compile(r"actielijnen\b[^\n]*:\s*$|action lines\b[^\n]*:\s*$")
@@ -80,8 +98,11 @@ class Topic:
     text: str  # "Name: description", as in the plan
     chunk: Chunk
     phrases: list[str]
-    item_vector: np.ndarray | None = None  # E5 query
-    phrase_vectors: np.ndarray | None = None  # E5 queries, one row per phrase
+    # empty until `build_plan_model` embeds them
+    item_vector: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float32))  # E5 query
+    phrase_vectors: np.ndarray = field(  # E5 queries, one row per phrase
+        default_factory=lambda: np.empty((0, 0), dtype=np.float32)
+    )
     phrase_tokens: list[dict[str, float]] = field(default_factory=list)  # stem -> idf weight
 
 
@@ -94,15 +115,17 @@ class PlanSentence:
     affinity: dict[str, float] = field(default_factory=dict)
 
 
-
 def section_texts(chunks: list[Chunk]) -> list[SectionText]:
     """Consecutive chunks of one document section, joined (overlap sentences dropped)."""
     groups: list[list[Chunk]] = []
     ordered = sorted(chunks, key=lambda c: (c.doc_id, c.ordinal))
     for c in ordered:
         key = (c.doc_id, c.section_number, c.heading_path, c.kind)
-        if groups and (groups[-1][0].doc_id, groups[-1][0].section_number, groups[-1][0].heading_path,
-                       groups[-1][0].kind) == key:
+        if (
+            groups
+            and (groups[-1][0].doc_id, groups[-1][0].section_number, groups[-1][0].heading_path, groups[-1][0].kind)
+            == key
+        ):
             groups[-1].append(c)
         else:
             groups.append([c])
@@ -202,8 +225,16 @@ def _topics(plan_list: PlanList) -> list[Topic]:
     topics = []
     for name, desc, text in named:
         phrases = split_phrases(desc, frame) or [desc.rstrip(";.")]
-        topics.append(Topic(id=slug(name), name=name, description=desc.rstrip(";").strip(), text=text.rstrip(";"),
-                            chunk=plan_list.section.chunk_for(text), phrases=phrases))
+        topics.append(
+            Topic(
+                id=slug(name),
+                name=name,
+                description=desc.rstrip(";").strip(),
+                text=text.rstrip(";"),
+                chunk=plan_list.section.chunk_for(text),
+                phrases=phrases,
+            )
+        )
     return topics
 
 
@@ -238,7 +269,7 @@ def read_plan(chunks: list[Chunk]) -> PlanText:
     if not lists:
         raise PlanStructureError(
             "the store holds no list of impact portfolios (a sentence like \"Deze impactportfolio's "
-            "zijn:\" followed by items \"- Naam: Focus ligt op ...\"); ingest the strategy plan first"
+            'zijn:" followed by items "- Naam: Focus ligt op ..."); ingest the strategy plan first'
         )
     # several documents with such a list (e.g. two plan versions): the longest list, then doc order
     plist = max(lists, key=lambda pl: len(pl.items))
@@ -248,7 +279,7 @@ def read_plan(chunks: list[Chunk]) -> PlanText:
     alists = _named_list(doc_sections, _INTRO_ACTIONS) or _named_list(sections, _INTRO_ACTIONS)
     if not alists:
         raise PlanStructureError(
-            "the store holds no list of action lines (a sentence mentioning \"actielijnen\" and ending "
+            'the store holds no list of action lines (a sentence mentioning "actielijnen" and ending '
             "with ':' followed by items \"- Naam: omschrijving\"); ingest the strategy plan first"
         )
     action_lines = _topics(max(alists, key=lambda pl: len(pl.items)))
@@ -265,8 +296,11 @@ def read_plan(chunks: list[Chunk]) -> PlanText:
     chapter = plist.section.first.chapter_number
     pre_lists = [pl for s in doc_sections for pl in find_lists(s, _INTRO_PRECONDITIONS)]
     pre_lists.sort(key=lambda pl: pl.section.first.chapter_number != chapter)
-    preconditions = [PlanSentence(it.rstrip(";."), pre_lists[0].section.chunk_for(it)) for it in pre_lists[0].items] \
-        if pre_lists else []
+    preconditions = (
+        [PlanSentence(it.rstrip(";."), pre_lists[0].section.chunk_for(it)) for it in pre_lists[0].items]
+        if pre_lists
+        else []
+    )
     support = []
     for s in doc_sections:
         for line in s.text.split("\n"):
@@ -275,7 +309,8 @@ def read_plan(chunks: list[Chunk]) -> PlanText:
                     support.append(PlanSentence(sentence, s.chunk_for(sentence)))
     # "De impactportfolio's zijn de 'drivers' voor de actielijnen 'Techniek als motor' en ...":
     # a sentence of the portfolio section that names action lines
-    drivers, driven = None, []
+    drivers: PlanSentence | None = None
+    driven: list[str] = []
     for line in plist.section.text.split("\n"):
         if line.strip().startswith("- "):
             continue
@@ -285,4 +320,3 @@ def read_plan(chunks: list[Chunk]) -> PlanText:
             if named and re.search(r"actielijn|action line", folded) and len(named) > len(driven):
                 drivers, driven = PlanSentence(sentence, plist.section.chunk_for(sentence)), named
     return PlanText(portfolios, action_lines, conditions, preconditions, support, drivers, driven, doc_sections)
-

@@ -60,13 +60,17 @@ def build_plan_model(store, embedder, settings: Settings) -> PlanModel:
     # the portfolios (for ideas that fit), or to an action line (for ideas that serve it)
     section_of = {c.chunk_id: s for s in text.doc_sections for c in s.chunks}
     if support:
-        texts = [" ".join(section_of[p.chunk.chunk_id].text.split()[:200]) if p.chunk.chunk_id in section_of
-                 else p.text for p in support]
+        texts = [
+            " ".join(section_of[p.chunk.chunk_id].text.split()[:200]) if p.chunk.chunk_id in section_of else p.text
+            for p in support
+        ]
         vecs = np.asarray(embedder.embed_passages(texts), dtype=np.float32)
         items = np.vstack([tp.item_vector for tp in portfolios])
-        for p, v in zip(support, vecs):
-            p.affinity = {"portfolios": float((items @ v).mean()),
-                          **{a.id: float(a.item_vector @ v) for a in action_lines}}
+        for p, v in zip(support, vecs, strict=True):
+            p.affinity = {
+                "portfolios": float((items @ v).mean()),
+                **{a.id: float(a.item_vector @ v) for a in action_lines},
+            }
     # which driven action line each portfolio drives: the one its item lies closest to
     links: dict[str, str] = {}
     driven = [a for a in action_lines if a.id in text.driven]
@@ -75,8 +79,16 @@ def build_plan_model(store, embedder, settings: Settings) -> PlanModel:
         for tp in portfolios:
             links[tp.id] = driven[int(np.argmax(line_vecs @ tp.item_vector))].id
     return PlanModel(
-        generation=store.generation, doc_id=doc_id, doc_title=portfolios[0].chunk.doc_title,
-        portfolios=portfolios, action_lines=action_lines, background=np.asarray(background, dtype=np.float32),
-        conditions=text.conditions, preconditions=text.preconditions, support=support, idf=idf,
-        drivers=text.drivers, links=links,
+        generation=store.generation,
+        doc_id=doc_id,
+        doc_title=portfolios[0].chunk.doc_title,
+        portfolios=portfolios,
+        action_lines=action_lines,
+        background=np.asarray(background, dtype=np.float32),
+        conditions=text.conditions,
+        preconditions=text.preconditions,
+        support=support,
+        idf=idf,
+        drivers=text.drivers,
+        links=links,
     )

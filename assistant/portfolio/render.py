@@ -10,8 +10,13 @@ from assistant.schema import Citation, PortfolioFit
 def render_fit(result: PortfolioFit) -> str:
     """A readable terminal rendering of a PortfolioFit (labels in the idea's language)."""
     L = RENDER_LABELS.get(result.language, RENDER_LABELS["nl"])
-    lines = [f"{L['verdict']}: {L['verdicts'].get(result.verdict, result.verdict)} ({result.verdict})", "",
-             result.explanation, "", f"{L['portfolios']}:"]
+    lines = [
+        f"{L['verdict']}: {L['verdicts'].get(result.verdict, result.verdict)} ({result.verdict})",
+        "",
+        result.explanation,
+        "",
+        f"{L['portfolios']}:",
+    ]
     cited: dict[int, Citation] = {}
     for rank, p in enumerate(result.portfolios, 1):
         ev = "".join(f" [{c.id}]" for c in p.evidence)

@@ -11,6 +11,7 @@ import numpy as np
 from assistant.portfolio.idea import surface_forms
 from assistant.portfolio.plan import Topic
 from assistant.portfolio.plan_model import PlanModel
+from assistant.schema import FitLevel, Verdict
 from assistant.settings import Settings
 from ingest.language import detect_language
 
@@ -54,8 +55,14 @@ def score_idea(idea: str, vectors: np.ndarray, plan: PlanModel, analyzer, settin
     return result
 
 
-def score_topic(topic: Topic, vectors: np.ndarray, background: np.ndarray, idea_tokens: set[str],
-                surface: dict[str, str], settings: Settings) -> TopicScore:
+def score_topic(
+    topic: Topic,
+    vectors: np.ndarray,
+    background: np.ndarray,
+    idea_tokens: set[str],
+    surface: dict[str, str],
+    settings: Settings,
+) -> TopicScore:
     """Best window: item and top-phrase similarity minus the background, plus the lexical bonus."""
     item_weight = settings.portfolio_item_weight
     item = vectors @ topic.item_vector  # (windows,)
@@ -65,7 +72,7 @@ def score_topic(topic: Topic, vectors: np.ndarray, background: np.ndarray, idea_
     per_window = item_weight * item + (1 - item_weight) * top - background
     w = int(np.argmax(per_window))
     lexical, terms = 0.0, []
-    for phrase, weights in zip(topic.phrases, topic.phrase_tokens):
+    for phrase, weights in zip(topic.phrases, topic.phrase_tokens, strict=True):
         total = sum(weights.values())
         if total <= 0:
             continue
@@ -78,13 +85,13 @@ def score_topic(topic: Topic, vectors: np.ndarray, background: np.ndarray, idea_
     return TopicScore(topic, raw, float(item[w]), phr.max(axis=0), lexical, terms)
 
 
-def levels(raw: list[float], settings: Settings) -> list[str]:
+def levels(raw: list[float], settings: Settings) -> list[FitLevel]:
     """strong / partial / none per portfolio, from raw scores. Only the best portfolio can be
     strong; others show as partial when close enough to it."""
     best = max(raw) if raw else 0.0
     top = int(np.argmax(raw)) if raw else -1
     rank = {i: n for n, i in enumerate(sorted(range(len(raw)), key=lambda i: -raw[i]))}
-    out = []
+    out: list[FitLevel] = []
     for i, r in enumerate(raw):
         near = best - r <= settings.portfolio_margin and rank[i] < MAX_SHOWN
         if i == top and r >= settings.portfolio_strong:
@@ -102,7 +109,7 @@ def served(raw: list[float], settings: Settings) -> list[bool]:
     return [r >= settings.portfolio_action and best - r <= settings.portfolio_action_margin for r in raw]
 
 
-def verdict_of(fit_levels: list[str]) -> str:
+def verdict_of(fit_levels: list[FitLevel]) -> Verdict:
     if "strong" in fit_levels:
         return "fit"
     if "partial" in fit_levels:

@@ -126,16 +126,21 @@ class PortfolioService:
             score01 = round(logistic((s.raw - settings.portfolio_partial) / settings.portfolio_score_scale), 4)
             ev = cite(s.topic.text, s.topic.chunk, score01, f"portfolio-{s.topic.id}")
             matched = pairs.get(s.topic.id, []) if fit_levels[i] != "none" else []
-            portfolios.append(PortfolioMatch(id=s.topic.id, name=s.topic.name, score=score01, fit=fit_levels[i],
-                                             matched=matched, evidence=[ev]))
+            portfolios.append(
+                PortfolioMatch(
+                    id=s.topic.id, name=s.topic.name, score=score01, fit=fit_levels[i], matched=matched, evidence=[ev]
+                )
+            )
 
         araw = [s.raw for s in scores.action_lines]
         shown_ids = [scores.portfolios[i].topic.id for i in shown]
         linked = {plan.links[pid] for pid in shown_ids if pid in plan.links}
-        aserved = [ok or s.topic.id in linked for s, ok in zip(scores.action_lines, served(araw, settings))]
+        aserved = [
+            ok or s.topic.id in linked for s, ok in zip(scores.action_lines, served(araw, settings), strict=True)
+        ]
         action_lines: list[ActionLineMatch] = []
         drivers_cite = None
-        for s, ok in zip(scores.action_lines, aserved):
+        for s, ok in zip(scores.action_lines, aserved, strict=True):
             score01 = round(logistic((s.raw - settings.portfolio_action) / settings.portfolio_score_scale), 4)
             if s.topic.id in linked:
                 score01 = max(score01, 0.5)  # served through a portfolio the idea fits
@@ -144,19 +149,32 @@ class PortfolioService:
                 if drivers_cite is None:
                     drivers_cite = cite(plan.drivers.text, plan.drivers.chunk, 1.0, "drivers")
                 evidence.append(drivers_cite)
-            action_lines.append(ActionLineMatch(id=s.topic.id, name=s.topic.name, description=s.topic.description,
-                                                score=score01, served=ok, evidence=evidence))
+            action_lines.append(
+                ActionLineMatch(
+                    id=s.topic.id,
+                    name=s.topic.name,
+                    description=s.topic.description,
+                    score=score01,
+                    served=ok,
+                    evidence=evidence,
+                )
+            )
 
-        conditions = [PlanCondition(text=c.text, citation=cite(c.text, c.chunk, 1.0, f"condition-{k}"))
-                      for k, c in enumerate(plan.conditions)]
+        conditions = [
+            PlanCondition(text=c.text, citation=cite(c.text, c.chunk, 1.0, f"condition-{k}"))
+            for k, c in enumerate(plan.conditions)
+        ]
         if verdict != "no_fit":
-            conditions += [PlanCondition(text=c.text, citation=cite(c.text, c.chunk, 1.0, f"precondition-{k}"))
-                           for k, c in enumerate(plan.preconditions)]
+            conditions += [
+                PlanCondition(text=c.text, citation=cite(c.text, c.chunk, 1.0, f"precondition-{k}"))
+                for k, c in enumerate(plan.preconditions)
+            ]
         support: list[PlanCondition] = []
         # the actors for the portfolios when the idea fits; for an action line the idea serves on
         # its own (not through a portfolio), the actors closest to that line
-        wanted_support = (["portfolios"] if verdict != "no_fit" else []) + \
-            [a.id for a in action_lines if a.served and a.id not in linked]
+        wanted_support = (["portfolios"] if verdict != "no_fit" else []) + [
+            a.id for a in action_lines if a.served and a.id not in linked
+        ]
         picked: list[PlanSentence] = []
         for key in wanted_support:
             if plan.support:
@@ -168,7 +186,8 @@ class PortfolioService:
 
         composed = compose(lang, verdict, portfolios, action_lines, conditions, scores, order)
         timings["compose"] = _ms(t)
-        explanation, flagged, used_backend = composed, [], "extractive"
+        explanation, used_backend = composed, "extractive"
+        flagged: list[str] = []
         if backend != "extractive":
             t = time.perf_counter()
             keep = [p.evidence[0].id for p in portfolios if p.fit != "none"] or [portfolios[0].evidence[0].id]
@@ -179,13 +198,29 @@ class PortfolioService:
             timings["generate"] = _ms(t)
         timings["total"] = _ms(started)
         return PortfolioFit(
-            idea=idea, language=lang, verdict=verdict, explanation=explanation, portfolios=portfolios,
-            action_lines=action_lines, conditions=conditions, support=support, backend=used_backend,
-            flagged_sentences=flagged, timings=timings,
+            idea=idea,
+            language=lang,
+            verdict=verdict,
+            explanation=explanation,
+            portfolios=portfolios,
+            action_lines=action_lines,
+            conditions=conditions,
+            support=support,
+            backend=used_backend,
+            flagged_sentences=flagged,
+            timings=timings,
         )
 
-    def _generated(self, backend: str, lang: str, idea: str, portfolios: list[PortfolioMatch],
-                   sources: list[tuple[Passage, Citation]], keep: list[int], composed: str) -> tuple[str, list[str]]:
+    def _generated(
+        self,
+        backend: str,
+        lang: str,
+        idea: str,
+        portfolios: list[PortfolioMatch],
+        sources: list[tuple[Passage, Citation]],
+        keep: list[int],
+        composed: str,
+    ) -> tuple[str, list[str]]:
         """The language model writes the explanation; sentences the cited plan text does not
         support are dropped (flagged); nothing left -> the composed explanation."""
         # the sources the model sees: the portfolios that show (or the nearest), the action

@@ -10,8 +10,8 @@ EXPLANATION_TEXTS: dict[str, dict[str, str]] = {
         "also": "Het raakt ook aan {name} [{n}]",
         "matches": ": {pairs}",
         "no_fit": "Dit idee past niet duidelijk bij een van de impactportfolio's van het plan. Het dichtst "
-                  "in de buurt komt {name} [{n}] (met de focus op {focus}), maar de overeenkomst is te "
-                  "zwak voor een match.",
+        "in de buurt komt {name} [{n}] (met de focus op {focus}), maar de overeenkomst is te "
+        "zwak voor een match.",
         "weak": "De overeenkomst is niet sterk; maak in het idee duidelijk hoe het bijdraagt aan dit portfolio.",
         "serves": "Het draagt bij aan de actielijn{s} {names}.",
         "condition": "Voorwaarde uit het plan: “{text}” [{n}]",
@@ -34,7 +34,7 @@ EXPLANATION_TEXTS: dict[str, dict[str, str]] = {
         "also": "It also touches on {name} [{n}]",
         "matches": ": {pairs}",
         "no_fit": "This idea does not clearly fit any of the plan's impact portfolios. The nearest is "
-                  "{name} [{n}] (focused on {focus}), but the match is too weak.",
+        "{name} [{n}] (focused on {focus}), but the match is too weak.",
         "weak": "The match is not strong; make clear in the idea how it contributes to this portfolio.",
         "serves": "It serves the action line{s} {names}.",
         "condition": "The plan's condition for projects: “{text}” [{n}]",
@@ -55,14 +55,26 @@ EXPLANATION_TEXTS: dict[str, dict[str, str]] = {
 }
 
 RENDER_LABELS: dict[str, dict] = {
-    "nl": {"verdict": "Oordeel", "portfolios": "Impactportfolio's", "actions": "Actielijnen",
-           "conditions": "Voorwaarden", "support": "Ondersteuning", "sources": "Bronnen",
-           "flagged": "weggelaten zinnen zonder steun in de bronnen",
-           "fit": {"strong": "sterk", "partial": "gedeeltelijk", "none": "geen"},
-           "verdicts": {"fit": "past", "partial": "past gedeeltelijk", "no_fit": "past niet"}},
-    "en": {"verdict": "Verdict", "portfolios": "Impact portfolios", "actions": "Action lines",
-           "conditions": "Conditions", "support": "Support", "sources": "Sources",
-           "flagged": "dropped sentences without support in the sources",
-           "fit": {"strong": "strong", "partial": "partial", "none": "none"},
-           "verdicts": {"fit": "fits", "partial": "partly fits", "no_fit": "does not fit"}},
+    "nl": {
+        "verdict": "Oordeel",
+        "portfolios": "Impactportfolio's",
+        "actions": "Actielijnen",
+        "conditions": "Voorwaarden",
+        "support": "Ondersteuning",
+        "sources": "Bronnen",
+        "flagged": "weggelaten zinnen zonder steun in de bronnen",
+        "fit": {"strong": "sterk", "partial": "gedeeltelijk", "none": "geen"},
+        "verdicts": {"fit": "past", "partial": "past gedeeltelijk", "no_fit": "past niet"},
+    },
+    "en": {
+        "verdict": "Verdict",
+        "portfolios": "Impact portfolios",
+        "actions": "Action lines",
+        "conditions": "Conditions",
+        "support": "Support",
+        "sources": "Sources",
+        "flagged": "dropped sentences without support in the sources",
+        "fit": {"strong": "strong", "partial": "partial", "none": "none"},
+        "verdicts": {"fit": "fits", "partial": "partly fits", "no_fit": "does not fit"},
+    },
 }

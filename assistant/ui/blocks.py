@@ -22,8 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def build_blocks(services: Services, settings: Settings,
-                 documents_service: DocumentService | None = None) -> gr.Blocks:
+def build_blocks(services: Services, settings: Settings, documents_service: DocumentService | None = None) -> gr.Blocks:
     """The whole page; `documents_service` is the app's own (shared with the API) when it has one."""
     docs = DocumentActions(services, documents_service)
     key_configured = settings.api_key is not None and bool(settings.api_key.get_secret_value())
@@ -70,25 +69,42 @@ def build_blocks(services: Services, settings: Settings,
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=360):
                         chatbot = gr.Chatbot(
-                            label=L["chat_label"], elem_id="chat", height=520,
-                            placeholder=L["chat_placeholder"], sanitize_html=True, render_markdown=True,
-                            latex_delimiters=[], allow_tags=False, feedback_options=None,
+                            label=L["chat_label"],
+                            elem_id="chat",
+                            height=520,
+                            placeholder=L["chat_placeholder"],
+                            sanitize_html=True,
+                            render_markdown=True,
+                            latex_delimiters=[],
+                            allow_tags=False,
+                            feedback_options=None,
                             buttons=["copy"],
                         )
                         with gr.Row():
                             question = gr.Textbox(
-                                label=L["question"], placeholder=L["question_ph"], elem_id="question",
-                                lines=1, max_lines=4, max_length=settings.max_question_chars,
-                                scale=5, autofocus=True, submit_btn=False,
+                                label=L["question"],
+                                placeholder=L["question_ph"],
+                                elem_id="question",
+                                lines=1,
+                                max_lines=4,
+                                max_length=settings.max_question_chars,
+                                scale=5,
+                                autofocus=True,
+                                submit_btn=False,
                             )
                             ask = gr.Button(L["send"], variant="primary", elem_id="ask", scale=1, min_width=90)
                         gr.Markdown(f"**{L['examples']}**")
                         with gr.Row(elem_classes=["ta-examples"]):
-                            example_buttons = [gr.Button(q, size="sm", elem_classes=["ta-example"]) for q in EXAMPLE_QUESTIONS]
+                            example_buttons = [
+                                gr.Button(q, size="sm", elem_classes=["ta-example"]) for q in EXAMPLE_QUESTIONS
+                            ]
                         with gr.Row():
                             backend = gr.Dropdown(
-                                choices=list(BACKEND_CHOICES), value=default_backend, label=L["backend"],
-                                elem_id="backend", scale=3,
+                                choices=list(BACKEND_CHOICES),
+                                value=default_backend,
+                                label=L["backend"],
+                                elem_id="backend",
+                                scale=3,
                             )
                             clear = gr.Button(L["new_chat"], elem_id="new-chat", scale=1, min_width=120)
                     with gr.Column(scale=2, min_width=300):
@@ -96,15 +112,19 @@ def build_blocks(services: Services, settings: Settings,
             with gr.Tab(L["tab_portfolio"], id="portfolio", elem_id="tab-portfolio"), gr.Row(equal_height=False):
                 with gr.Column(scale=2, min_width=320):
                     idea = gr.Textbox(
-                        label=L["idea"], placeholder=L["idea_ph"], lines=6, max_lines=20,
-                        max_length=MAX_IDEA_CHARS, elem_id="idea",
+                        label=L["idea"],
+                        placeholder=L["idea_ph"],
+                        lines=6,
+                        max_lines=20,
+                        max_length=MAX_IDEA_CHARS,
+                        elem_id="idea",
                     )
-                    pf_backend = gr.Dropdown(choices=list(BACKEND_CHOICES), value=default_backend,
-                                             label=L["backend"], elem_id="pf-backend")
+                    pf_backend = gr.Dropdown(
+                        choices=list(BACKEND_CHOICES), value=default_backend, label=L["backend"], elem_id="pf-backend"
+                    )
                     check = gr.Button(L["check"], variant="primary", elem_id="check")
                 with gr.Column(scale=3, min_width=360):
-                    pf_result = gr.HTML(message_html(L["portfolio_empty"]), elem_id="portfolio-result",
-                                        js_on_load=None)
+                    pf_result = gr.HTML(message_html(L["portfolio_empty"]), elem_id="portfolio-result", js_on_load=None)
             with gr.Tab(L["tab_docs"], id="documents", elem_id="tab-docs"):
                 gr.Markdown(L["docs_intro"])
                 docs_table = gr.HTML(elem_id="documents", js_on_load=None)
@@ -114,9 +134,13 @@ def build_blocks(services: Services, settings: Settings,
                     api_key = gr.Textbox(label=L["api_key"], type="password", elem_id="api-key")
                     with gr.Row(equal_height=False):
                         with gr.Column():
-                            upload_file = gr.File(label=L["upload_file"], file_count="single", type="filepath",
-                                                  file_types=sorted(SUPPORTED_EXTENSIONS),
-                                                  elem_id="upload-file")
+                            upload_file = gr.File(
+                                label=L["upload_file"],
+                                file_count="single",
+                                type="filepath",
+                                file_types=sorted(SUPPORTED_EXTENSIONS),
+                                elem_id="upload-file",
+                            )
                             upload_btn = gr.Button(L["upload"], variant="primary", elem_id="upload")
                         with gr.Column():
                             delete_id = gr.Dropdown(label=L["delete_id"], choices=[], elem_id="delete-id")
@@ -129,6 +153,7 @@ def build_blocks(services: Services, settings: Settings,
         question.submit(respond, [question, backend, chatbot, convo], chat_outputs, api_visibility="private")
         ask.click(respond, [question, backend, chatbot, convo], chat_outputs, api_visibility="private")
         for button, text in zip(example_buttons, EXAMPLE_QUESTIONS, strict=True):
+
             def ask_example(backend_value, chat, conversation, _text=text):
                 yield from respond(_text, backend_value, chat, conversation)
 

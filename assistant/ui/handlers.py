@@ -72,8 +72,9 @@ def _chat_bot(markdown: str) -> dict:
     return {"role": "assistant", "content": markdown}
 
 
-def chat_turn(services: Services, question: str, backend: str | None, chat: list | None,
-              convo: list | None) -> Iterator[tuple]:
+def chat_turn(
+    services: Services, question: str, backend: str | None, chat: list | None, convo: list | None
+) -> Iterator[tuple]:
     """One question in the chat, as a stream of (chat, sources_html, convo) states.
 
     `chat` is what the Chatbot shows (openai-style dicts with escaped Markdown); `convo` is the
@@ -106,11 +107,17 @@ def chat_turn(services: Services, question: str, backend: str | None, chat: list
             elif event.type == "final":
                 answer = cast(Answer, event.data)
                 chat[-1] = _chat_bot(answer_markdown(answer))
-                interpreted = (answer.standalone_question
-                               if answer.standalone_question and answer.standalone_question != question else None)
-                convo += [{"role": "user", "content": question},
-                          {"role": "assistant", "content": answer.answer}]
-                yield list(chat), sources_html(answer.citations, answer.status, interpreted, answer_meta(answer)), list(convo)
+                interpreted = (
+                    answer.standalone_question
+                    if answer.standalone_question and answer.standalone_question != question
+                    else None
+                )
+                convo += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+                yield (
+                    list(chat),
+                    sources_html(answer.citations, answer.status, interpreted, answer_meta(answer)),
+                    list(convo),
+                )
                 return
         raise RuntimeError("the answer stream ended without a final answer")
     except Exception as exc:  # shown as a message in the chat, never a traceback
@@ -168,8 +175,7 @@ def upload_document(docs: DocumentActions, api_key: SecretStr | None, file: obje
         return message_html(error_text(exc), "error")
 
 
-def delete_document(docs: DocumentActions, api_key: SecretStr | None, doc_id: str | None,
-                    given_key: str | None) -> str:
+def delete_document(docs: DocumentActions, api_key: SecretStr | None, doc_id: str | None, given_key: str | None) -> str:
     """Removal from the Documents tab; the key must match. -> message HTML."""
     if not key_matches(api_key, given_key):
         return message_html(L["bad_key"], "error")

@@ -89,7 +89,11 @@ L: dict[str, str] = {
     "deleted": "Verwijderd",
 }
 
-VERDICTS: dict[Verdict, str] = {"fit": "Past bij het plan", "partial": "Past gedeeltelijk", "no_fit": "Past niet bij het plan"}
+VERDICTS: dict[Verdict, str] = {
+    "fit": "Past bij het plan",
+    "partial": "Past gedeeltelijk",
+    "no_fit": "Past niet bij het plan",
+}
 FIT_LEVELS: dict[FitLevel, str] = {"strong": "sterk", "partial": "gedeeltelijk", "none": "geen"}
 
 # what went wrong, by assistant.failures code; {msg} is the exception's own text

@@ -32,8 +32,17 @@ def mount_ui(app: FastAPI, services: Services, settings: Settings) -> None:
 
     app.add_api_route("/", root_redirect, methods=["GET", "HEAD"], include_in_schema=False)
     gr.mount_gradio_app(
-        app, blocks, path=UI_PATH,
-        footer_links=["settings"], run_history=False, ssr_mode=False, mcp_server=False,
-        enable_monitoring=False, pwa=False, show_error=False,
-        max_file_size=settings.max_upload_bytes, css=stylesheet(), theme=make_theme(),
+        app,
+        blocks,
+        path=UI_PATH,
+        footer_links=["settings"],
+        run_history=False,
+        ssr_mode=False,
+        mcp_server=False,
+        enable_monitoring=False,
+        pwa=False,
+        show_error=False,
+        max_file_size=settings.max_upload_bytes,
+        css=stylesheet(),
+        theme=make_theme(),
     )

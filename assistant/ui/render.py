@@ -42,7 +42,7 @@ def chat_markdown(text: str) -> str:
     out: list[str] = []
     for line in html.unescape(text).splitlines():
         m = _LIST_ITEM.match(line)
-        body = line[m.end():] if m else line.lstrip()  # no indented code blocks
+        body = line[m.end() :] if m else line.lstrip()  # no indented code blocks
         body = _ENTITY_LIKE.sub("&amp;", body).replace("<", "&lt;").replace(">", "&gt;")
         body = _MD_INLINE.sub(r"\\\1", body)
         body = _LINK_OR_IMAGE.sub(lambda mm: "\\" + mm.group(0), body)
@@ -110,14 +110,18 @@ def citation_card(c: Citation, css_class: str = "ta-source") -> str:
     )
 
 
-def sources_html(citations: list[Citation] | None, status: str | None = "answered",
-                 interpreted_as: str | None = None, meta: str | None = None) -> str:
+def sources_html(
+    citations: list[Citation] | None,
+    status: str | None = "answered",
+    interpreted_as: str | None = None,
+    meta: str | None = None,
+) -> str:
     """The sources panel: each cited passage with document, section, page and its text."""
     parts: list[str] = []
     if status == "not_found":
         parts.append(
             f'<div class="ta-notfound" role="status"><strong>⚠️ {esc(L["not_found_badge"])}</strong>'
-            f'<p>{esc(L["not_found_note"])}</p></div>'
+            f"<p>{esc(L['not_found_note'])}</p></div>"
         )
         title = L["nearest"]
     else:
@@ -169,8 +173,10 @@ def _evidence_list(evidence: list[Citation], limit: int = 3) -> str:
 
 def _score(score: float) -> str:
     pct = max(0.0, min(1.0, float(score))) * 100
-    return (f'<span class="ta-bar" title="{esc(L["score"])} {float(score):.2f}">'
-            f'<span style="width:{pct:.0f}%"></span></span> <span class="ta-score">{float(score):.2f}</span>')
+    return (
+        f'<span class="ta-bar" title="{esc(L["score"])} {float(score):.2f}">'
+        f'<span style="width:{pct:.0f}%"></span></span> <span class="ta-score">{float(score):.2f}</span>'
+    )
 
 
 def _conditions(title: str, items: list[PlanCondition]) -> str:
@@ -181,8 +187,10 @@ def _conditions(title: str, items: list[PlanCondition]) -> str:
         cite = ""
         if it.citation is not None:
             loc = _citation_location(it.citation)
-            cite = (f' <span class="ta-loc">[{int(it.citation.id)}] '
-                    f'({esc(it.citation.document)}{", " + loc if loc else ""})</span>')
+            cite = (
+                f' <span class="ta-loc">[{int(it.citation.id)}] '
+                f"({esc(it.citation.document)}{', ' + loc if loc else ''})</span>"
+            )
         lis.append(f"<li>{esc(it.text)}{cite}</li>")
     return f'<h4>{esc(title)}</h4><ul class="ta-list">{"".join(lis)}</ul>'
 
@@ -201,8 +209,7 @@ def portfolio_html(fit: PortfolioFit) -> str:
         level = FIT_LEVELS.get(p.fit, p.fit)
         matched = ""
         if p.matched:
-            matched = (f'<div class="ta-matched">{esc(L["matched"])}: '
-                       + "; ".join(esc(m) for m in p.matched) + "</div>")
+            matched = f'<div class="ta-matched">{esc(L["matched"])}: ' + "; ".join(esc(m) for m in p.matched) + "</div>"
         parts.append(
             f'<li class="ta-pf" data-portfolio="{esc(p.id)}"><div class="ta-pf-head">'
             f'<span class="ta-pf-name">{esc(p.name)}</span> '
@@ -225,8 +232,11 @@ def portfolio_html(fit: PortfolioFit) -> str:
     parts.append(_conditions(L["conditions"], fit.conditions))
     parts.append(_conditions(L["support"], fit.support))
     if fit.flagged_sentences:
-        parts.append(f'<details class="ta-flagged"><summary>{esc(L["flagged"])}</summary><ul>'
-                     + "".join(f"<li>{esc(s)}</li>" for s in fit.flagged_sentences) + "</ul></details>")
+        parts.append(
+            f'<details class="ta-flagged"><summary>{esc(L["flagged"])}</summary><ul>'
+            + "".join(f"<li>{esc(s)}</li>" for s in fit.flagged_sentences)
+            + "</ul></details>"
+        )
     parts.append("</div>")
     return "".join(parts)
 
@@ -245,9 +255,11 @@ def documents_html(documents: list[dict] | None) -> str:
         rows.append(
             f'<tr data-doc-id="{esc(doc_id)}"><td>{esc(d.get("title") or doc_id)}</td><td><code>{esc(doc_id)}</code></td>'
             f'<td class="ta-num">{esc(d.get("chunks", ""))}</td><td>{esc(format_time(d.get("ingested_at")))}</td>'
-            f'<td>{esc(source)}</td></tr>'
+            f"<td>{esc(source)}</td></tr>"
         )
-    head = "".join(f"<th>{esc(L[k])}</th>" for k in ("docs_title", "docs_id", "docs_chunks", "docs_ingested", "docs_source"))
+    head = "".join(
+        f"<th>{esc(L[k])}</th>" for k in ("docs_title", "docs_id", "docs_chunks", "docs_ingested", "docs_source")
+    )
     return f'<table class="ta-docs"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 

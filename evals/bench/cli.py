@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from assistant.settings import Settings
@@ -16,7 +17,12 @@ from evals.bench.query import bench_query
 from evals.bench.scale import bench_scale
 from evals.figures import print_table
 
-BENCHES = {"ingest": bench_ingest, "query": bench_query, "llm": bench_llm, "scale": bench_scale}
+BENCHES: dict[str, Callable[..., dict]] = {
+    "ingest": bench_ingest,
+    "query": bench_query,
+    "llm": bench_llm,
+    "scale": bench_scale,
+}
 
 
 def main(settings: Settings, what: str = "all", out: Path | None = None, **options) -> int:
@@ -49,12 +55,17 @@ def main(settings: Settings, what: str = "all", out: Path | None = None, **optio
 
 
 def command_line(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.bench",
-                                     description="Same as `assistant bench`, plus --chunks for scale.")
+    parser = argparse.ArgumentParser(
+        prog="python -m evals.bench", description="Same as `assistant bench`, plus --chunks for scale."
+    )
     parser.add_argument("what", nargs="?", default="all", help="ingest | query | llm | scale | all")
     parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--chunks", type=int, default=None,
-                        help="scale: size of the corpus whose ingest is timed with the real embedder (default 1000)")
+    parser.add_argument(
+        "--chunks",
+        type=int,
+        default=None,
+        help="scale: size of the corpus whose ingest is timed with the real embedder (default 1000)",
+    )
     parser.add_argument("--corpus", type=Path, default=None, help=argparse.SUPPRESS)  # internal: _ingest
     parser.add_argument("--cheap", action="store_true", help=argparse.SUPPRESS)  # internal: _ingest
     args = parser.parse_args(argv)

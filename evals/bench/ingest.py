@@ -30,7 +30,9 @@ def bench_ingest(settings: Settings, corpus_dir: Path | None = None, embedder=No
         report = ingest(run_settings, embedder, corpus_dir=corpus_dir, rebuild=True, progress=False)
         pipeline_s = time.perf_counter() - t
         peak_pipeline = sampler.stop()
-        chunks = read_generation_chunks(run_settings, read_manifest(run_settings.data_dir))
+        manifest = read_manifest(run_settings.data_dir)
+        assert manifest is not None  # the ingest above wrote it
+        chunks = read_generation_chunks(run_settings, manifest)
         texts = [embed_text(c) for c in chunks]
         sampler = RssSampler(os.getpid(), interval=0.02)
         bare_s, _ = bare_embed(embedder, texts, settings.embed_batch_size)

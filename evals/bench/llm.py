@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 import os
 import time
+from typing import cast
 
+from assistant.schema import Answer
 from assistant.settings import Settings
 from evals.bench.common import shipped_index
 from evals.datasets import load_questions
@@ -44,7 +46,8 @@ def _llm_questions(n: int) -> list[str]:
         if q.answerable:
             by_kind.setdefault(q.kind, []).append(q.question)
     order = ["fact", "list", "english", "paraphrase", "multi_section"]
-    picked, i = [], 0
+    picked: list[str] = []
+    i = 0
     while len(picked) < n and any(by_kind.get(k) for k in order):
         kind = order[i % len(order)]
         if by_kind.get(kind):
@@ -57,8 +60,9 @@ def _bare_llama_run(llm, messages, max_tokens, temperature, seed) -> dict:
     llm.reset()
     pieces, first, last = [], None, None
     t0 = time.perf_counter()
-    for chunk in llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature,
-                                            seed=seed, stream=True):
+    for chunk in llm.create_chat_completion(
+        messages=messages, max_tokens=max_tokens, temperature=temperature, seed=seed, stream=True
+    ):
         choices = chunk.get("choices") or []
         piece = (choices[0].get("delta") or {}).get("content") if choices else None
         if piece:
@@ -96,21 +100,30 @@ def bench_llm(settings: Settings, embedder=None, questions: int = 3) -> dict:
         try:
             services.bank.warm(services.retriever().store.chunks)
             for i, q in enumerate(_llm_questions(questions)):
-                def service_run() -> dict:
-                    pieces, first, last, answer = [], None, None, None
+
+                def service_run(question: str) -> dict:
+                    pieces: list[str] = []
+                    first: float | None = None
+                    last: float | None = None
+                    answer: Answer | None = None
                     t0 = time.perf_counter()
-                    for event in services.answers.stream(q, backend="llamacpp"):
+                    for event in services.answers.stream(question, backend="llamacpp"):
                         now = time.perf_counter() - t0
                         if event.type == "token":
                             first = first if first is not None else now
                             last = now
-                            pieces.append(event.data)
+                            pieces.append(cast(str, event.data))
                         elif event.type == "final":
-                            answer = event.data
+                            answer = cast(Answer, event.data)
                     total = time.perf_counter() - t0
-                    return {"text": "".join(pieces), "ttft": first, "last": last, "total": total,
-                            "gen_ttft": (answer.timings.get("first_token", math.nan) / 1000) if answer else math.nan,
-                            "status": answer.status if answer else None}
+                    return {
+                        "text": "".join(pieces),
+                        "ttft": first,
+                        "last": last,
+                        "total": total,
+                        "gen_ttft": (answer.timings.get("first_token", math.nan) / 1000) if answer else math.nan,
+                        "status": answer.status if answer else None,
+                    }
 
                 def bare_run() -> dict:
                     messages, max_tokens, temperature = recorder.calls[-1]
@@ -118,15 +131,22 @@ def bench_llm(settings: Settings, embedder=None, questions: int = 3) -> dict:
 
                 # A B B A: service, bare, bare, service -- a drift in machine load hits both alike
                 asked = len(recorder.calls)
-                first_svc = service_run()
+                first_svc = service_run(q)
                 if len(recorder.calls) == asked:  # "not found": the model was never asked
                     continue
-                runs = [("svc", first_svc), ("bare", bare_run()), ("bare", bare_run()), ("svc", service_run())]
+                runs = [("svc", first_svc), ("bare", bare_run()), ("bare", bare_run()), ("svc", service_run(q))]
                 messages = recorder.calls[-1][0]
                 prompt_tokens = real.count_message_tokens(messages)
                 for kind, run in runs:
-                    rows.append({"kind": kind, "question": i, "prompt_tokens": prompt_tokens,
-                                 "tokens": count(run["text"]), **run})
+                    rows.append(
+                        {
+                            "kind": kind,
+                            "question": i,
+                            "prompt_tokens": prompt_tokens,
+                            "tokens": count(run["text"]),
+                            **run,
+                        }
+                    )
         finally:
             services.close()
     if not rows:
@@ -136,16 +156,16 @@ def bench_llm(settings: Settings, embedder=None, questions: int = 3) -> dict:
         span = (run["last"] or 0) - (run["ttft"] or 0)
         return (run["tokens"] - 1) / span if run["tokens"] > 1 and span > 0 else math.nan
 
-    def med(xs: list[float]) -> float:
-        xs = [x for x in xs if x is not None and not math.isnan(x)]
-        return percentile(xs, 50) if xs else math.nan
+    def med(xs: list[float | None]) -> float:
+        p = percentile([x for x in xs if x is not None and not math.isnan(x)], 50)
+        return p if p is not None else math.nan  # nan for no values
 
     svc = [r for r in rows if r["kind"] == "svc"]
     bare = [r for r in rows if r["kind"] == "bare"]
     svc_ttft, bare_ttft = med([r["ttft"] for r in svc]), med([r["ttft"] for r in bare])
     svc_gen_ttft = med([r["gen_ttft"] for r in svc])
     svc_tps, bare_tps = med([decode_tps(r) for r in svc]), med([decode_tps(r) for r in bare])
-    texts = {}
+    texts: dict[int, set[str]] = {}
     for r in rows:
         texts.setdefault(r["question"], set()).add(r["text"])
     return {
@@ -171,7 +191,15 @@ def bench_llm(settings: Settings, embedder=None, questions: int = 3) -> dict:
         "bare_total_median_s": round(med([r["total"] for r in bare]), 2),
         "tokens_generated": sorted({(r["question"], r["tokens"]) for r in rows}),
         "same_output": all(len(t) == 1 for t in texts.values()),
-        "runs": [{"kind": r["kind"], "q": r["question"], "ttft_s": round(r["ttft"] or math.nan, 2),
-                  "tokens": r["tokens"], "decode_tok_s": round(decode_tps(r), 2), "total_s": round(r["total"], 2)}
-                 for r in rows],
+        "runs": [
+            {
+                "kind": r["kind"],
+                "q": r["question"],
+                "ttft_s": round(r["ttft"] or math.nan, 2),
+                "tokens": r["tokens"],
+                "decode_tok_s": round(decode_tps(r), 2),
+                "total_s": round(r["total"], 2),
+            }
+            for r in rows
+        ],
     }

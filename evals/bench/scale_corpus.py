@@ -29,12 +29,32 @@ from evals.datasets import PLAN
 DEFAULT_SEED = 20202025
 
 _TOPICS = [
-    "Beleidsnotitie", "Uitvoeringsplan", "Voortgangsrapportage", "Werkprogramma", "Regiodeal-notitie",
-    "Investeringsagenda", "Actieplan", "Jaarverslag", "Discussienota", "Kadernota",
+    "Beleidsnotitie",
+    "Uitvoeringsplan",
+    "Voortgangsrapportage",
+    "Werkprogramma",
+    "Regiodeal-notitie",
+    "Investeringsagenda",
+    "Actieplan",
+    "Jaarverslag",
+    "Discussienota",
+    "Kadernota",
 ]
 _PLACES = [
-    "Enschede", "Hengelo", "Almelo", "Oldenzaal", "Borne", "Haaksbergen", "Rijssen-Holten",
-    "Hof van Twente", "Dinkelland", "Tubbergen", "Losser", "Wierden", "Twenterand", "Hellendoorn",
+    "Enschede",
+    "Hengelo",
+    "Almelo",
+    "Oldenzaal",
+    "Borne",
+    "Haaksbergen",
+    "Rijssen-Holten",
+    "Hof van Twente",
+    "Dinkelland",
+    "Tubbergen",
+    "Losser",
+    "Wierden",
+    "Twenterand",
+    "Hellendoorn",
 ]
 
 
@@ -61,7 +81,8 @@ def plan_source(plan: Path = PLAN) -> Source:
             titles.append(section.title)
         for para in section.text.split("\n\n"):
             sentences = tuple(
-                s.strip() for s in split_sentences(para.replace("\n", " "))
+                s.strip()
+                for s in split_sentences(para.replace("\n", " "))
                 if len(s.split()) >= 4 and not s.lstrip().startswith("- ")
             )
             if sentences:
@@ -110,8 +131,14 @@ def count_chunks(path: Path, root: Path, chunk_words: int = 120, overlap: int = 
     return len(chunk_corpus_document(load_file(path, root), chunk_words, overlap))
 
 
-def generate_corpus(out_dir: Path, target_chunks: int = 10_000, seed: int = DEFAULT_SEED,
-                    chunk_words: int = 120, overlap: int = 1, clean: bool = True) -> dict:
+def generate_corpus(
+    out_dir: Path,
+    target_chunks: int = 10_000,
+    seed: int = DEFAULT_SEED,
+    chunk_words: int = 120,
+    overlap: int = 1,
+    clean: bool = True,
+) -> dict:
     """Write synthetic documents into ``out_dir`` until they hold at least ``target_chunks`` chunks
     (as the indexer chunks them). Returns a summary: documents, chunks, words, bytes, sha256."""
     out_dir = Path(out_dir)

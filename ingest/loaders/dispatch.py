@@ -47,27 +47,34 @@ def load_file(path: Path, corpus_root: Path, max_bytes: int = DEFAULT_MAX_BYTES)
     ext = path.suffix.lower()
     if ext not in _FORMATS:
         supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-        raise loader_error(name, f"unsupported file type '{ext or '(no extension)'}'",
-                           f"Convert it to one of {supported}, or remove it from the corpus folder")
+        raise loader_error(
+            name,
+            f"unsupported file type '{ext or '(no extension)'}'",
+            f"Convert it to one of {supported}, or remove it from the corpus folder",
+        )
     fmt, loader = _FORMATS[ext]
     try:
         size = path.stat().st_size
     except OSError as e:
-        raise loader_error(name, f"the file cannot be read ({e.strerror or type(e).__name__})",
-                           _UNREADABLE_TODO) from None
+        raise loader_error(
+            name, f"the file cannot be read ({e.strerror or type(e).__name__})", _UNREADABLE_TODO
+        ) from None
     if size > max_bytes:
-        raise loader_error(name, f"the file is too large ({size:,} bytes; the limit is {max_bytes:,} bytes)",
-                           _TOO_LARGE_TODO)
+        raise loader_error(
+            name, f"the file is too large ({size:,} bytes; the limit is {max_bytes:,} bytes)", _TOO_LARGE_TODO
+        )
     if size == 0:
         raise loader_error(name, "the file is empty (0 bytes)", "Add a file with content, or remove it")
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise loader_error(name, f"the file cannot be read ({e.strerror or type(e).__name__})",
-                           _UNREADABLE_TODO) from None
+        raise loader_error(
+            name, f"the file cannot be read ({e.strerror or type(e).__name__})", _UNREADABLE_TODO
+        ) from None
     if len(data) > max_bytes:
-        raise loader_error(name, f"the file is too large ({len(data):,} bytes; the limit is {max_bytes:,} bytes)",
-                           _TOO_LARGE_TODO)
+        raise loader_error(
+            name, f"the file is too large ({len(data):,} bytes; the limit is {max_bytes:,} bytes)", _TOO_LARGE_TODO
+        )
     sha = hashlib.sha256(data).hexdigest()
 
     try:
@@ -75,8 +82,11 @@ def load_file(path: Path, corpus_root: Path, max_bytes: int = DEFAULT_MAX_BYTES)
     except IngestError:
         raise
     except Exception as e:  # never let a library exception escape unwrapped
-        raise loader_error(name, f"the file could not be read ({type(e).__name__}: {str(e)[:120]})",
-                           "Check the file, save it again, and add it again") from None
+        raise loader_error(
+            name,
+            f"the file could not be read ({type(e).__name__}: {str(e)[:120]})",
+            "Check the file, save it again, and add it again",
+        ) from None
 
     if not text.strip():
         raise loader_error(name, "no text could be extracted from the file", "Check that the file has text content")

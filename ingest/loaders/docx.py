@@ -41,8 +41,9 @@ def load_docx(data: bytes, name: str) -> tuple[str, list[PageSpan], str]:
 
         document = docx.Document(io.BytesIO(data))
     except Exception as e:
-        raise loader_error(name, f"the Word file is corrupt or not a .docx file ({type(e).__name__})",
-                           _RESAVE_TODO) from None
+        raise loader_error(
+            name, f"the Word file is corrupt or not a .docx file ({type(e).__name__})", _RESAVE_TODO
+        ) from None
     blocks: list[str] = []
     first_heading = ""
     try:
@@ -66,7 +67,7 @@ def load_docx(data: bytes, name: str) -> tuple[str, list[PageSpan], str]:
                 table = Table(child, document)
                 rows = []
                 for row in table.rows:
-                    cells = []
+                    cells: list[str] = []
                     for cell in row.cells:
                         ct = re.sub(r"\s+", " ", cell.text).strip()
                         if ct and (not cells or cells[-1] != ct):

@@ -9,14 +9,59 @@ from ingest.loaders.markup import TAG
 from ingest.model import IngestError, PageSpan
 
 _HTML_DROP = (
-    "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas",
-    "head", "nav", "form", "button", "select", "input", "textarea", "math", "frame", "frameset",
-    "applet", "link", "meta",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "canvas",
+    "head",
+    "nav",
+    "form",
+    "button",
+    "select",
+    "input",
+    "textarea",
+    "math",
+    "frame",
+    "frameset",
+    "applet",
+    "link",
+    "meta",
 )
 _HTML_BLOCKS = {
-    "p", "div", "section", "article", "main", "header", "footer", "aside", "blockquote", "pre",
-    "table", "thead", "tbody", "tfoot", "ul", "ol", "dl", "dt", "dd", "figure", "figcaption",
-    "address", "details", "summary", "body", "html", "center", "fieldset", "caption",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "footer",
+    "aside",
+    "blockquote",
+    "pre",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "figure",
+    "figcaption",
+    "address",
+    "details",
+    "summary",
+    "body",
+    "html",
+    "center",
+    "fieldset",
+    "caption",
 }
 _BREAK = "\x00BR\x00"
 _PARA = "\x00P\x00"
@@ -129,6 +174,9 @@ def load_html(data: bytes, name: str) -> tuple[str, list[PageSpan], str]:
     except IngestError:
         raise
     except Exception as e:
-        raise loader_error(name, f"the HTML could not be parsed ({type(e).__name__})",
-                           "Save the page again as HTML or as text and add that file") from None
+        raise loader_error(
+            name,
+            f"the HTML could not be parsed ({type(e).__name__})",
+            "Save the page again as HTML or as text and add that file",
+        ) from None
     return text, [], title

@@ -7,8 +7,9 @@ import io
 from ingest.loaders.common import clean_title, loader_error
 from ingest.model import PageSpan
 
-_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
-                            "\ufb05": "st", "\ufb06": "st"})
+_LIGATURES = str.maketrans(
+    {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
+)
 _REEXPORT_TODO = "Open it in a PDF viewer and export/print it to a new PDF, then add that file"
 
 
@@ -30,8 +31,11 @@ def load_pdf(data: bytes, name: str) -> tuple[str, list[PageSpan], str]:
         except Exception:
             ok = False
         if not ok:
-            raise loader_error(name, "the PDF is encrypted (password protected)",
-                               "Remove the password (e.g. print to a new PDF) and add the unprotected file")
+            raise loader_error(
+                name,
+                "the PDF is encrypted (password protected)",
+                "Remove the password (e.g. print to a new PDF) and add the unprotected file",
+            )
     texts: list[str] = []
     try:
         for page in reader.pages:
@@ -40,11 +44,15 @@ def load_pdf(data: bytes, name: str) -> tuple[str, list[PageSpan], str]:
             t = "\n".join(line.rstrip() for line in t.split("\n")).strip("\n")
             texts.append(t)
     except Exception as e:
-        raise loader_error(name, f"the PDF could not be read ({type(e).__name__}: {str(e)[:120]})",
-                           _REEXPORT_TODO) from None
+        raise loader_error(
+            name, f"the PDF could not be read ({type(e).__name__}: {str(e)[:120]})", _REEXPORT_TODO
+        ) from None
     if not texts or not any(t.strip() for t in texts):
-        raise loader_error(name, "the PDF has no extractable text (it is probably a scan or only images)",
-                           "Run OCR on it (or export the text) and add the result")
+        raise loader_error(
+            name,
+            "the PDF has no extractable text (it is probably a scan or only images)",
+            "Run OCR on it (or export the text) and add the result",
+        )
     pages: list[PageSpan] = []
     parts: list[str] = []
     pos = 0

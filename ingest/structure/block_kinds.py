@@ -21,8 +21,10 @@ def is_quote_text(t: str) -> bool:
 def is_emphasised(raw_line_text: str) -> bool:
     """The raw Markdown is bold or italic as a whole."""
     s = raw_line_text.strip()
-    return (s.startswith("**") and s.rstrip().endswith("**")) or (s.startswith("*") and s.endswith("*")) or (
-        s.startswith("__") and s.endswith("__")
+    return (
+        (s.startswith("**") and s.rstrip().endswith("**"))
+        or (s.startswith("*") and s.endswith("*"))
+        or (s.startswith("__") and s.endswith("__"))
     )
 
 
@@ -50,9 +52,7 @@ def quote_regions(blocks: list[Block]) -> dict[int, int]:
         if j < len(blocks) and blocks[j].kind == "hr" and j > i + 1:
             inner = blocks[i + 1 : j]
             words = sum(len(b.m.text.split()) for b in inner)
-            quoteish = any(
-                b.kind == "heading" or is_quote_text(b.m.text) or b.emph for b in inner
-            )
+            quoteish = any(b.kind == "heading" or is_quote_text(b.m.text) or b.emph for b in inner)
             if words <= 90 and quoteish and all(b.kind in ("heading", "para") for b in inner):
                 regions[i] = j
                 i = j + 1

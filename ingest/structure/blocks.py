@@ -45,7 +45,7 @@ class Block:
 
     def finish(self) -> Block:
         if self.extra:
-            self.m = MappedText.concat([self.m] + self.extra)
+            self.m = MappedText.concat([self.m, *self.extra])
             self.extra = []
         return self
 

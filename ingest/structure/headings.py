@@ -21,7 +21,7 @@ class HeadingEntry:
     title: str
 
 
-def plain_heading(line: str, toc: Toc) -> tuple[str | None, str] | None:
+def plain_heading(line: str, toc: Toc) -> tuple[str, str] | None:
     """(number, title) when a plain-text line looks like a heading."""
     s = line.strip()
     if not s or len(s) >= 80 or s.endswith(","):

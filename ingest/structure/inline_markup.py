@@ -56,7 +56,7 @@ def clean_inline(line: str, base: int) -> MappedText:
     # collapse spaces created by removals ("a ** b" -> "a  b")
     res_t: list[str] = []
     res_s: list[int] = []
-    for ch, s in zip(text, src):
+    for ch, s in zip(text, src, strict=True):
         if ch == " " and res_t and res_t[-1] == " ":
             continue
         res_t.append(ch)

@@ -54,8 +54,11 @@ def markdown_blocks(lines: list[tuple[int, str]], toc: Toc) -> list[Block]:
                 close()
                 body = mh.group(2)
                 b_off = off + line.index(body)
-                blocks.append(Block("heading", off, off + len(line), level=len(mh.group(1)), raw=body,
-                                     m=clean_inline(body, b_off)))
+                blocks.append(
+                    Block(
+                        "heading", off, off + len(line), level=len(mh.group(1)), raw=body, m=clean_inline(body, b_off)
+                    )
+                )
                 prev_blank = False
                 continue
             if mh:  # lone '#'
@@ -93,7 +96,7 @@ def markdown_blocks(lines: list[tuple[int, str]], toc: Toc) -> list[Block]:
         s_off = off
         q = re.match(r"^\s{0,3}>\s?", line)
         if q and not in_fence:
-            stripped = line[q.end():]
+            stripped = line[q.end() :]
             s_off = off + q.end()
         content = clean_inline(stripped, s_off)
         if cur is None:

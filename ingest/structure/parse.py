@@ -21,7 +21,7 @@ def parse_sections(doc: LoadedDocument) -> list[Section]:
     if doc.format == "pdf":
         markdown = False
     elif doc.format == "txt":
-        markdown = any(MD_HEADING.match(ln) and (MD_HEADING.match(ln).group(2) or "").strip() for _, ln in lines)
+        markdown = any((md := MD_HEADING.match(ln)) and (md.group(2) or "").strip() for _, ln in lines)
     else:
         markdown = True
     toc = find_toc([ln for _, ln in lines], markdown)
@@ -40,16 +40,19 @@ def parse_sections(doc: LoadedDocument) -> list[Section]:
     toc_idx = next((i for i, b in enumerate(blocks) if b.kind == "toc"), None)
 
     # 1. front matter: everything before the TOC, or before the first heading
-    first_struct = toc_idx if toc_idx is not None else next(
-        (i for i, b in enumerate(blocks) if b.kind == "heading"), len(blocks)
+    first_struct = (
+        toc_idx if toc_idx is not None else next((i for i, b in enumerate(blocks) if b.kind == "heading"), len(blocks))
     )
     front = [b for b in blocks[:first_struct] if b.kind in ("para", "item", "heading")]
     if front:
         title = next((clean_title(b.raw) for b in front if b.kind == "heading"), "") or doc.title
         kind = "front" if (has_heading or toc_idx is not None) else "body"
         as_paras = [Block("para", b.start, b.end, m=b.m) if b.kind == "heading" else b for b in front]
-        builder.emit(as_paras, kind, dict(number=None, title=title, heading_path=[title],
-                                           chapter_number=None, chapter_title=None))
+        builder.emit(
+            as_paras,
+            kind,
+            {"number": None, "title": title, "heading_path": [title], "chapter_number": None, "chapter_title": None},
+        )
 
     # 2. the body
     part: list[Block] = []
@@ -86,6 +89,7 @@ def parse_sections(doc: LoadedDocument) -> list[Section]:
                 continue
             builder.emit(part, "body", builder.meta())
             part = []
+            number: str | None
             if b.number is not None:  # plain mode: already resolved
                 number, level = b.number, b.level
                 if pending:

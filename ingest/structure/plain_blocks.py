@@ -95,10 +95,11 @@ def plain_blocks(doc: LoadedDocument, lines: list[tuple[int, str]], toc: Toc) ->
         mo = NUMBER_ONLY.match(line.strip())
         if mo and ("." in mo.group(1) or (toc and mo.group(1) in toc.titles)):
             num = mo.group(1)
-            nxt = next((k for k in range(idx + 1, min(idx + 4, len(lines)))
-                        if lines[k][1].strip() and k not in drop), None)
+            nxt = next(
+                (k for k in range(idx + 1, min(idx + 4, len(lines))) if lines[k][1].strip() and k not in drop), None
+            )
             title = plain_title_line(lines[nxt][1]) if nxt is not None else None
-            if title is not None:
+            if nxt is not None and title is not None:
                 n_off, n_line = lines[nxt]
                 heading(off, n_off + len(n_line), num, title, clean_inline(n_line, n_off))
                 skip.add(nxt)
@@ -111,7 +112,7 @@ def plain_blocks(doc: LoadedDocument, lines: list[tuple[int, str]], toc: Toc) ->
             heading(off, off + len(line), h[0], h[1], clean_inline(line, off))
             continue
         mb = _PLAIN_BULLET.match(line)
-        if mb and not (mb.group("marker") in "-–" and not line[mb.end("marker"):mb.end("marker") + 1].isspace()):
+        if mb and not (mb.group("marker") in "-–" and not line[mb.end("marker") : mb.end("marker") + 1].isspace()):
             close()
             body_off = off + mb.start("body")
             content = clean_inline(mb.group("body"), body_off)
@@ -121,10 +122,14 @@ def plain_blocks(doc: LoadedDocument, lines: list[tuple[int, str]], toc: Toc) ->
             continue
         content = clean_inline(line, off)
         indent = len(line) - len(line.lstrip())
-        if cur is not None and content.text[:1].isupper() and (
-            (len(cur_last) < 0.7 * typical and _PARA_END.search(cur_last))
-            # a list item whose wrapped lines are indented ends at the first unindented line
-            or (cur.kind == "item" and cont_indent and indent < cont_indent)
+        if (
+            cur is not None
+            and content.text[:1].isupper()
+            and (
+                (len(cur_last) < 0.7 * typical and _PARA_END.search(cur_last))
+                # a list item whose wrapped lines are indented ends at the first unindented line
+                or (cur.kind == "item" and cont_indent and indent < cont_indent)
+            )
         ):
             close()
         if cur is not None and cur.kind == "item" and cont_indent is None and indent > 0:

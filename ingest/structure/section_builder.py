@@ -41,9 +41,9 @@ class SectionBuilder:
     # metadata of the current position
     def meta(self) -> dict:
         stack = self.stack
-        numbered = [e for e in stack if e.number]
-        if numbered:
-            number = numbered[-1].number
+        numbers = [e.number for e in stack if e.number]
+        if numbers:
+            number = numbers[-1]
             chap_no = number.split(".")[0]
             chap_idx = next((i for i, e in enumerate(stack) if e.number == chap_no), None)
             if chap_idx is None:
@@ -53,14 +53,29 @@ class SectionBuilder:
                 chap_title = stack[chap_idx].title
             path = [e.title for e in stack[chap_idx:]]
             if chap_title and path and path[0] != chap_title:
-                path = [chap_title] + path
-            return dict(number=number, title=stack[-1].title, heading_path=path,
-                        chapter_number=chap_no, chapter_title=chap_title)
+                path = [chap_title, *path]
+            return {
+                "number": number,
+                "title": stack[-1].title,
+                "heading_path": path,
+                "chapter_number": chap_no,
+                "chapter_title": chap_title,
+            }
         if stack:
-            return dict(number=None, title=stack[-1].title, heading_path=[e.title for e in stack],
-                        chapter_number=None, chapter_title=stack[0].title)
-        return dict(number=None, title=self.doc.title, heading_path=[self.doc.title],
-                    chapter_number=None, chapter_title=None)
+            return {
+                "number": None,
+                "title": stack[-1].title,
+                "heading_path": [e.title for e in stack],
+                "chapter_number": None,
+                "chapter_title": stack[0].title,
+            }
+        return {
+            "number": None,
+            "title": self.doc.title,
+            "heading_path": [self.doc.title],
+            "chapter_number": None,
+            "chapter_title": None,
+        }
 
     def emit(self, blocks: list[Block], kind: str, meta: dict) -> None:
         blocks = [b for b in blocks if b.m.text]

@@ -28,7 +28,7 @@ class Toc:
 
     @property
     def titles(self) -> dict[str, str]:
-        return {n: t for n, t in self.entries}
+        return dict(self.entries)
 
     @property
     def top_numbers(self) -> set[str]:

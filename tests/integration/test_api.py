@@ -15,10 +15,10 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from support.api_server import parse_sse
 
 from assistant.api.app import create_app
 from assistant.services import Services
-from support.api_server import parse_sse
 
 KEY = "test-key-" + uuid.uuid4().hex
 
@@ -69,10 +69,19 @@ def test_ask_answers_with_citations(client):
 
 
 def test_ask_with_history_and_top_k(client):
-    history = [{"role": "user", "content": "Wat zijn de impactportfolio's?"},
-               {"role": "assistant", "content": "Digitalisering, innovatie in de zorg, ..."}]
-    r = client.post("/api/ask", json={"question": "En wat is de rol van de Twente Index?",
-                                      "history": history, "top_k": 3, "backend": "extractive"})
+    history = [
+        {"role": "user", "content": "Wat zijn de impactportfolio's?"},
+        {"role": "assistant", "content": "Digitalisering, innovatie in de zorg, ..."},
+    ]
+    r = client.post(
+        "/api/ask",
+        json={
+            "question": "En wat is de rol van de Twente Index?",
+            "history": history,
+            "top_k": 3,
+            "backend": "extractive",
+        },
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] in ("answered", "not_found")
 
@@ -136,8 +145,17 @@ def test_portfolio_fit(client):
     assert len(fit["portfolios"]) == 4 and fit["explanation"]
 
 
-@pytest.mark.parametrize("body", [{"idea": ""}, {"idea": "x" * 100_000}, {"idea": 5}, {}, {"idea": "x", "extra": 1},
-                                  {"idea": "Een slimme robot in de zorg", "backend": "nope"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"idea": ""},
+        {"idea": "x" * 100_000},
+        {"idea": 5},
+        {},
+        {"idea": "x", "extra": 1},
+        {"idea": "Een slimme robot in de zorg", "backend": "nope"},
+    ],
+)
 def test_portfolio_fit_bad_input(client, body):
     pytest.importorskip("assistant.portfolio")
     assert_error(client.post("/api/portfolio-fit", json=body), 422)
@@ -159,20 +177,42 @@ def test_list_documents(client):
 def raw_multipart(filename: bytes, content: bytes, field: bytes = b"file") -> tuple[bytes, dict]:
     """A multipart body with the file name exactly as given (clients would escape odd bytes)."""
     boundary = b"----twente" + uuid.uuid4().hex.encode()
-    body = (b"--" + boundary + b"\r\nContent-Disposition: form-data; name=\"" + field + b"\"; filename=\""
-            + filename + b"\"\r\nContent-Type: application/octet-stream\r\n\r\n" + content
-            + b"\r\n--" + boundary + b"--\r\n")
+    body = (
+        b"--"
+        + boundary
+        + b'\r\nContent-Disposition: form-data; name="'
+        + field
+        + b'"; filename="'
+        + filename
+        + b'"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        + content
+        + b"\r\n--"
+        + boundary
+        + b"--\r\n"
+    )
     return body, {"content-type": "multipart/form-data; boundary=" + boundary.decode(), **auth()}
 
 
 @pytest.mark.parametrize(
     "name, status",
     [
-        (b"../x.md", 400), (b"/etc/passwd.md", 400), (b"a/b.md", 400), (b"..", 400), (b"", 400),
-        (b"bad\x01name.md", 400), (b"bad\x7fname.md", 400), (b"tab\tname.md", 400), (b"nul\x00.md", 400),
-        ("rtl\u202ename.md".encode(), 400), (b"x" * 201 + b".md", 400), (b".hidden.md", 400),
-        (b"<script>.md", 400), (b"a:b.md", 400),
-        (b"notes.exe", 415), (b"notes", 415), (b"notes.md.sh", 415),
+        (b"../x.md", 400),
+        (b"/etc/passwd.md", 400),
+        (b"a/b.md", 400),
+        (b"..", 400),
+        (b"", 400),
+        (b"bad\x01name.md", 400),
+        (b"bad\x7fname.md", 400),
+        (b"tab\tname.md", 400),
+        (b"nul\x00.md", 400),
+        ("rtl\u202ename.md".encode(), 400),
+        (b"x" * 201 + b".md", 400),
+        (b".hidden.md", 400),
+        (b"<script>.md", 400),
+        (b"a:b.md", 400),
+        (b"notes.exe", 415),
+        (b"notes", 415),
+        (b"notes.md.sh", 415),
     ],
 )
 def test_upload_rejects_bad_names_and_types(fresh_services, name, status):
@@ -182,12 +222,16 @@ def test_upload_rejects_bad_names_and_types(fresh_services, name, status):
         r = c.post("/api/documents", content=body, headers=headers)
         assert_error(r, status)
         if name.decode("utf-8").isprintable():  # a client escapes control characters (%01)
-            r = c.post("/api/documents", files={"file": (name.decode("utf-8", "replace"), b"# T\n\nTekst.", "text/plain")},
-                       headers=auth())
+            r = c.post(
+                "/api/documents",
+                files={"file": (name.decode("utf-8", "replace"), b"# T\n\nTekst.", "text/plain")},
+                headers=auth(),
+            )
             assert r.status_code == status
         assert c.get("/api/documents").json() == before
-        assert not (fresh_services.settings.data_dir / "uploads").exists() or \
-            not any((fresh_services.settings.data_dir / "uploads").iterdir())
+        assert not (fresh_services.settings.data_dir / "uploads").exists() or not any(
+            (fresh_services.settings.data_dir / "uploads").iterdir()
+        )
 
 
 @pytest.mark.parametrize("sent", ["één notitie (concept).md", "C:\\x.md", "D:\\map\\één.md"])
@@ -198,8 +242,9 @@ def test_upload_names_reach_the_check_as_the_client_sent_them(fresh_services, se
         r = c.post("/api/documents", files={"file": (sent, b"# Titel\n\nGewone tekst.", "text/plain")}, headers=auth())
         if "\\" in sent:
             assert_error(r, 400, "absolute")
-            assert not (fresh_services.settings.data_dir / "uploads").exists() or \
-                not any((fresh_services.settings.data_dir / "uploads").iterdir())
+            assert not (fresh_services.settings.data_dir / "uploads").exists() or not any(
+                (fresh_services.settings.data_dir / "uploads").iterdir()
+            )
             return
         assert r.status_code == 201, r.text
         assert r.json()["document"]["path"] == f"uploads/{sent}"
@@ -239,8 +284,14 @@ def test_upload_form_errors(fresh_services):
         assert_error(c.post("/api/documents", json={"file": "x"}, headers=auth()), 400, "multipart")
         r = c.post("/api/documents", files={"other": ("a.md", b"# A\n\nTekst.", "text/plain")}, headers=auth())
         assert_error(r, 400, "field 'file'")
-        r = c.post("/api/documents", files=[("file", ("a.md", b"# A\n\nx y z.", "text/plain")),
-                                            ("file", ("b.md", b"# B\n\nx y z.", "text/plain"))], headers=auth())
+        r = c.post(
+            "/api/documents",
+            files=[
+                ("file", ("a.md", b"# A\n\nx y z.", "text/plain")),
+                ("file", ("b.md", b"# B\n\nx y z.", "text/plain")),
+            ],
+            headers=auth(),
+        )
         assert_error(r, 400)
         r = c.post("/api/documents", data={"file": "just text"}, files={"x": ("", b"", "text/plain")}, headers=auth())
         assert r.status_code == 400
@@ -319,5 +370,3 @@ def test_upload_size_limit_streams(fresh_services):
         big = io.BytesIO(b"a" * 200_000)
         r = c.post("/api/documents", files={"file": ("big.md", big, "text/markdown")}, headers=auth())
         assert_error(r, 413)
-
-

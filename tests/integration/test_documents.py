@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -22,17 +23,42 @@ PLAN_ID = "twente-board-strategisch-plan-2020-2025"
 NOTE = b"# Notitie Kwartelkoning\n\nDe kwartelkoning broedt in de uiterwaarden van de Vecht bij Ommen.\n"
 
 
-@pytest.mark.parametrize("name", ["notitie.md", "Plan 2025 (concept).pdf", "één-twee.docx", "a.b.c.txt", "x" * 197 + ".md"])
+@pytest.mark.parametrize(
+    "name", ["notitie.md", "Plan 2025 (concept).pdf", "één-twee.docx", "a.b.c.txt", "x" * 197 + ".md"]
+)
 def test_good_names(name):
     assert check_name(name) == name
 
 
 @pytest.mark.parametrize(
     "name",
-    ["", "   ", None, "..", ".", "../x.md", "a/../b.md", "/etc/passwd.md", "a/b.md", "a\\b.md",
-     "C:\\temp\\x.md", "C:x.md", "\\\\server\\share.md", "nul\x00.md", "bell\x07.md", "line\nbreak.md",
-     "rtl\u202eexe.md", "x" * 201, ".hidden.md", "<b>.md", 'quote".md', "pipe|.md", "trailing.md ", " lead.md",
-     "dot.md."],
+    [
+        "",
+        "   ",
+        None,
+        "..",
+        ".",
+        "../x.md",
+        "a/../b.md",
+        "/etc/passwd.md",
+        "a/b.md",
+        "a\\b.md",
+        "C:\\temp\\x.md",
+        "C:x.md",
+        "\\\\server\\share.md",
+        "nul\x00.md",
+        "bell\x07.md",
+        "line\nbreak.md",
+        "rtl\u202eexe.md",
+        "x" * 201,
+        ".hidden.md",
+        "<b>.md",
+        'quote".md',
+        "pipe|.md",
+        "trailing.md ",
+        " lead.md",
+        "dot.md.",
+    ],
 )
 def test_bad_names(name):
     with pytest.raises(InvalidName):
@@ -139,7 +165,9 @@ def test_upload_of_an_excluded_path_includes_it_again(fresh_services):
 def _upload(disposition: str | None, parsed: str | None = "evil.md"):
     from starlette.datastructures import Headers, UploadFile
 
-    headers = Headers(raw=[(b"content-disposition", disposition.encode("latin-1"))]) if disposition is not None else None
+    headers = (
+        Headers(raw=[(b"content-disposition", disposition.encode("latin-1"))]) if disposition is not None else None
+    )
     return UploadFile(io.BytesIO(b""), filename=parsed, headers=headers)
 
 
@@ -183,8 +211,9 @@ def _dead_pid() -> int:
     import subprocess
     import sys
 
-    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True).stdout)
+    return int(
+        subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout
+    )
 
 
 def test_sweep_removes_only_orphaned_staging_folders(fresh_services):
@@ -225,8 +254,9 @@ def _orphan_upload(docs, name: str, content: bytes, *, replace_with: bytes | Non
     target = docs.uploads_dir / name
     replaced = target.is_file()
     excluded = docs._read_excluded_raw()
-    (stage / JOURNAL).write_text(_json.dumps({"target": f"uploads/{name}", "replaced": replaced,
-                                              "excluded": excluded}), encoding="utf-8")
+    (stage / JOURNAL).write_text(
+        _json.dumps({"target": f"uploads/{name}", "replaced": replaced, "excluded": excluded}), encoding="utf-8"
+    )
     if replaced:
         target.replace(stage / PREVIOUS)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -306,8 +336,9 @@ def test_an_interrupted_removal_is_undone_too(fresh_services):
     dead = _dead_pid()
     stage = docs.data_dir / STAGING / f"{dead}-1-removal"
     stage.mkdir(parents=True)
-    (stage / JOURNAL).write_text(_json.dumps({"target": "uploads/kwartel.md", "replaced": False,
-                                              "removed": True, "excluded": None}))
+    (stage / JOURNAL).write_text(
+        _json.dumps({"target": "uploads/kwartel.md", "replaced": False, "removed": True, "excluded": None})
+    )
     (docs.uploads_dir / "kwartel.md").replace(stage / REMOVED)  # killed after the move
     assert recover_interrupted_uploads(docs.data_dir).undone == ["uploads/kwartel.md"]
     assert (docs.uploads_dir / "kwartel.md").read_bytes() == NOTE and not stage.exists()

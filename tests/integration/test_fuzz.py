@@ -19,7 +19,6 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
 from support.api_server import running_server
 
 pytestmark = pytest.mark.slow
@@ -67,8 +66,13 @@ def base_url(services):
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
 def test_api_conforms_to_its_schema(case, base_url):
     case.call_and_validate(base_url=base_url, checks=CHECKS, timeout=120)
 

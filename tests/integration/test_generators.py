@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from support.llm_server import running_llamacpp_server
 
 from assistant.llm import model_files
 from assistant.llm.base import GeneratorError, generate
@@ -19,8 +20,6 @@ from assistant.llm.model_files import EXPECTED_SHA256, EXPECTED_SIZE, bundled_gg
 from assistant.llm.openai_server import OpenAIGenerator
 from assistant.settings import Settings
 from ingest import files
-
-from support.llm_server import running_llamacpp_server
 
 DUTCH_QUESTION = [{"role": "user", "content": "Antwoord in één zin: wat is de hoofdstad van Nederland?"}]
 

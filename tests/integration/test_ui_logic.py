@@ -60,9 +60,16 @@ def render_md(markdown: str) -> str:
 
 
 def citation(n=1, **kw) -> Citation:
-    base = {"id": n, "document": "Strategisch plan", "document_id": "plan", "section": "6.1",
-            "section_title": "Focus op impactportfolio's", "page": 21,
-            "text": "Deze impactportfolio's zijn: digitalisering en zorg.", "score": 0.9}
+    base = {
+        "id": n,
+        "document": "Strategisch plan",
+        "document_id": "plan",
+        "section": "6.1",
+        "section_title": "Focus op impactportfolio's",
+        "page": 21,
+        "text": "Deze impactportfolio's zijn: digitalisering en zorg.",
+        "score": 0.9,
+    }
     base.update(kw)
     return Citation(**base)
 
@@ -78,14 +85,17 @@ def test_esc_escapes_once_and_decodes_service_entities():
     assert render.esc('"quoted"') == "&quot;quoted&quot;"
 
 
-@pytest.mark.parametrize("text", [
-    EVIL,
-    "&lt;script&gt;window.__pwned=3&lt;/script&gt;",
-    "![beeld](http://evil.example/x.png) en [klik](javascript:alert(1))",
-    "[1]: http://evil.example/\nzie [1]",
-    "# Kop\n---\n> citaat\n    code\n| a | b |\n|---|---|\n| c | d |",
-    "**vet** _schuin_ ~~weg~~ `code` $x$ <https://evil.example>",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        EVIL,
+        "&lt;script&gt;window.__pwned=3&lt;/script&gt;",
+        "![beeld](http://evil.example/x.png) en [klik](javascript:alert(1))",
+        "[1]: http://evil.example/\nzie [1]",
+        "# Kop\n---\n> citaat\n    code\n| a | b |\n|---|---|\n| c | d |",
+        "**vet** _schuin_ ~~weg~~ `code` $x$ <https://evil.example>",
+    ],
+)
 def test_chat_markdown_renders_no_markup_from_the_text(text):
     rendered = render_md(render.chat_markdown(text))
     found = parse(rendered)
@@ -97,7 +107,9 @@ def test_chat_markdown_renders_no_markup_from_the_text(text):
 
 
 def test_chat_markdown_keeps_lists_markers_and_plain_text():
-    md = render.chat_markdown("Deze impactportfolio's zijn: [1]\n- Digitalisering: robotica [1]\n- Innovatie in de zorg [2]")
+    md = render.chat_markdown(
+        "Deze impactportfolio's zijn: [1]\n- Digitalisering: robotica [1]\n- Innovatie in de zorg [2]"
+    )
     assert "[1]" in md and "[2]" in md
     rendered = render_md(md)
     assert rendered.count("<li>") == 2
@@ -127,8 +139,11 @@ def test_history_to_messages_keeps_user_and_assistant_text_only():
 
 def test_answer_markdown_not_found_is_visibly_different():
     found = Answer(answer="Het plan noemt vier portfolio's. [1]", status="answered", citations=[citation()])
-    missing = Answer(answer="De documenten zeggen hier niets over; ...\nWat er het dichtst bij komt:\n- §2 Op z'n Twents [1]",
-                     status="not_found", citations=[citation()])
+    missing = Answer(
+        answer="De documenten zeggen hier niets over; ...\nWat er het dichtst bij komt:\n- §2 Op z'n Twents [1]",
+        status="not_found",
+        citations=[citation()],
+    )
     assert L["not_found_badge"] not in render.answer_markdown(found)
     md = render.answer_markdown(missing)
     assert md.startswith("> **⚠️ De documenten zeggen hier niets over;")
@@ -138,9 +153,20 @@ def test_answer_markdown_not_found_is_visibly_different():
 
 
 def test_sources_html_lists_each_citation_escaped():
-    cites = [citation(1), citation(2, document=EVIL, section=None, section_title="<b>kop</b>", page=None,
-                                   text="&lt;img src=x onerror=alert(1)&gt; tekst")]
-    out = render.sources_html(cites, "answered", interpreted_as="Innovatie in de zorg: Wat valt eronder?", meta="x · 1.0 s")
+    cites = [
+        citation(1),
+        citation(
+            2,
+            document=EVIL,
+            section=None,
+            section_title="<b>kop</b>",
+            page=None,
+            text="&lt;img src=x onerror=alert(1)&gt; tekst",
+        ),
+    ]
+    out = render.sources_html(
+        cites, "answered", interpreted_as="Innovatie in de zorg: Wat valt eronder?", meta="x · 1.0 s"
+    )
     found = parse(out)
     assert "script" not in found.tags and "img" not in found.tags and "b" not in found.tags
     assert not any(name.startswith("on") for name, _ in found.attrs)
@@ -204,10 +230,22 @@ class FakeServices:
 
 def test_chat_turn_streams_tokens_then_replaces_them_with_the_final_answer(monkeypatch):
     monkeypatch.setattr(handlers.time, "monotonic", iter(range(0, 1000, 1)).__next__)
-    final = Answer(answer="Het plan noemt digitalisering. [1]", status="answered", citations=[citation()],
-                   backend="openai", standalone_question="q", timings={"total": 1234.0})
-    fake = FakeAnswers([Event("sources", [citation()]), Event("token", "Het plan"), Event("token", " noemt <b>"),
-                        Event("final", final)])
+    final = Answer(
+        answer="Het plan noemt digitalisering. [1]",
+        status="answered",
+        citations=[citation()],
+        backend="openai",
+        standalone_question="q",
+        timings={"total": 1234.0},
+    )
+    fake = FakeAnswers(
+        [
+            Event("sources", [citation()]),
+            Event("token", "Het plan"),
+            Event("token", " noemt <b>"),
+            Event("final", final),
+        ]
+    )
     history = [{"role": "user", "content": "Eerder"}, {"role": "assistant", "content": "Antwoord [1]"}]
     states = list(handlers.chat_turn(FakeServices(fake), " Wat noemt het plan? ", "openai", [], history))
     question, passed_history, backend = fake.calls[0]
@@ -221,15 +259,20 @@ def test_chat_turn_streams_tokens_then_replaces_them_with_the_final_answer(monke
     assert last_chat[-1]["content"] == "Het plan noemt digitalisering. [1]"
     assert last_chat[-2] == {"role": "user", "content": "Wat noemt het plan?"}
     assert "§6.1" in last_sources and "1.2 s" in last_sources
-    assert last_convo[-2:] == [{"role": "user", "content": "Wat noemt het plan?"},
-                               {"role": "assistant", "content": final.answer}]
+    assert last_convo[-2:] == [
+        {"role": "user", "content": "Wat noemt het plan?"},
+        {"role": "assistant", "content": final.answer},
+    ]
 
 
-@pytest.mark.parametrize("exc, words", [
-    (BackendBusy("busy"), "bezet"),
-    (GeneratorError("model file missing"), "niet beschikbaar"),
-    (RuntimeError("boom"), "RuntimeError"),
-])
+@pytest.mark.parametrize(
+    "exc, words",
+    [
+        (BackendBusy("busy"), "bezet"),
+        (GeneratorError("model file missing"), "niet beschikbaar"),
+        (RuntimeError("boom"), "RuntimeError"),
+    ],
+)
 def test_chat_turn_shows_errors_in_the_chat(exc, words):
     states = list(handlers.chat_turn(FakeServices(FakeAnswers(error=exc)), "Vraag?", "llamacpp", [], []))
     chat, _sources, convo = states[-1]
@@ -248,22 +291,34 @@ def test_chat_turn_ignores_an_empty_question():
 def make_fit(**kw) -> PortfolioFit:
     ev = [citation(1, section="6.1", text="Innovatie in de zorg: medtech en zorg op afstand.")]
     base = {
-        "idea": "Een app voor ouderen", "language": "nl", "verdict": "fit",
+        "idea": "Een app voor ouderen",
+        "language": "nl",
+        "verdict": "fit",
         "explanation": "Het idee past bij Innovatie in de zorg <script>x</script>.",
         "portfolios": [
             PortfolioMatch(id="digitalisering", name="Digitalisering", score=0.41, fit="partial", matched=["app"]),
-            PortfolioMatch(id="innovatie-in-de-zorg", name="Innovatie in de zorg", score=0.82, fit="strong",
-                           matched=["ouderen ↔ zorg"], evidence=ev),
+            PortfolioMatch(
+                id="innovatie-in-de-zorg",
+                name="Innovatie in de zorg",
+                score=0.82,
+                fit="strong",
+                matched=["ouderen ↔ zorg"],
+                evidence=ev,
+            ),
             PortfolioMatch(id="circulaire-economie", name="Circulaire economie", score=0.05, fit="none"),
             PortfolioMatch(id="sleuteltechnologieen", name="Sleuteltechnologieën", score=0.12, fit="none"),
         ],
         "action_lines": [
-            ActionLineMatch(id="techniek", name="Techniek als motor", description="Innovatie", score=0.6,
-                            served=True, evidence=ev),
-            ActionLineMatch(id="circulair", name="Circulaire economie & duurzaamheid", description="", score=0.1,
-                            served=False),
+            ActionLineMatch(
+                id="techniek", name="Techniek als motor", description="Innovatie", score=0.6, served=True, evidence=ev
+            ),
+            ActionLineMatch(
+                id="circulair", name="Circulaire economie & duurzaamheid", description="", score=0.1, served=False
+            ),
         ],
-        "conditions": [PlanCondition(text="Minimaal één co-financierend bedrijf.", citation=citation(2, section="6.1"))],
+        "conditions": [
+            PlanCondition(text="Minimaal één co-financierend bedrijf.", citation=citation(2, section="6.1"))
+        ],
         "support": [PlanCondition(text="Novel-T, OostNL <img src=x onerror=alert(1)>", citation=None)],
     }
     base.update(kw)
@@ -277,9 +332,21 @@ def test_portfolio_html_ranks_and_shows_everything_escaped():
     text = "".join(found.text)
     order = [m.group(1) for m in re.finditer(r'data-portfolio="([^"]+)"', out)]
     assert order == ["innovatie-in-de-zorg", "digitalisering", "sleuteltechnologieen", "circulaire-economie"]
-    for words in ("Past bij het plan", "Innovatie in de zorg", "sterk", "0.82", "Techniek als motor", "bediend",
-                  "Minimaal één co-financierend bedrijf.", "Novel-T", "<img src=x onerror=alert(1)>",
-                  "Onderbouwing", "§6.1", "Voorwaarden", "Wie kan helpen"):
+    for words in (
+        "Past bij het plan",
+        "Innovatie in de zorg",
+        "sterk",
+        "0.82",
+        "Techniek als motor",
+        "bediend",
+        "Minimaal één co-financierend bedrijf.",
+        "Novel-T",
+        "<img src=x onerror=alert(1)>",
+        "Onderbouwing",
+        "§6.1",
+        "Voorwaarden",
+        "Wie kan helpen",
+    ):
         assert words in text, words
     assert out.index("Techniek als motor") < out.index("Circulaire economie &amp; duurzaamheid")
 
@@ -303,7 +370,9 @@ def test_portfolio_check_validates_and_reports_errors():
 
     from assistant.portfolio import IdeaError
 
-    out = handlers.portfolio_check(FakeServices(portfolio=Portfolio(error=IdeaError("the idea is too short"))), "x", None)
+    out = handlers.portfolio_check(
+        FakeServices(portfolio=Portfolio(error=IdeaError("the idea is too short"))), "x", None
+    )
     assert "the idea is too short" in out and "ta-msg-error" in out
 
 
@@ -312,18 +381,33 @@ def test_portfolio_check_validates_and_reports_errors():
 
 def test_documents_html_and_choices():
     docs = [
-        {"id": "plan", "title": "Strategisch plan", "chunks": 61, "ingested_at": "2026-01-01T10:00:00+0000",
-         "source": "corpus"},
+        {
+            "id": "plan",
+            "title": "Strategisch plan",
+            "chunks": 61,
+            "ingested_at": "2026-01-01T10:00:00+0000",
+            "source": "corpus",
+        },
         {"id": "evil", "title": EVIL, "chunks": 1, "ingested_at": None, "source": "upload"},
     ]
     out = render.documents_html(docs)
     found = parse(out)
     assert "script" not in found.tags and "img" not in found.tags
     text = "".join(found.text)
-    for words in ("Titel", "Id", "Passages", "Ingelezen op", "Strategisch plan", "plan", "61",
-                  "01-01-2026 10:00", EVIL, "upload"):
+    for words in (
+        "Titel",
+        "Id",
+        "Passages",
+        "Ingelezen op",
+        "Strategisch plan",
+        "plan",
+        "61",
+        "01-01-2026 10:00",
+        EVIL,
+        "upload",
+    ):
         assert words in text
-    assert render.documents_html([]) .count(L["docs_empty"]) == 1
+    assert render.documents_html([]).count(L["docs_empty"]) == 1
     assert render.document_choices(docs) == [("Strategisch plan (plan)", "plan"), (f"{EVIL} (evil)", "evil")]
 
 

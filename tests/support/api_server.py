@@ -16,8 +16,9 @@ from evals.serving import app_in_thread
 
 
 @contextlib.contextmanager
-def running_server(settings, services=None, *, ui: bool = True, startup_timeout: float = 120.0,
-                   log_level: str = "warning") -> Iterator[str]:
+def running_server(
+    settings, services=None, *, ui: bool = True, startup_timeout: float = 120.0, log_level: str = "warning"
+) -> Iterator[str]:
     """Serve `create_app(settings, services, ui=ui)`; yield the base URL once uvicorn has started."""
     from assistant.api.app import create_app
 
@@ -33,7 +34,7 @@ def parse_sse(lines) -> list[tuple[str, object]]:
 
     events: list[tuple[str, object]] = []
     name, data = None, []
-    for line in list(lines) + [""]:
+    for line in [*lines, ""]:
         if line == "":
             if data:
                 raw = "\n".join(data)

@@ -31,7 +31,7 @@ def make_pdf(
     c = canvas.Canvas(str(path), pagesize=A4, encrypt=encrypt)
     if title:
         c.setTitle(title)
-    width, height = A4
+    _, height = A4
     for lines in pages:
         if draw_only_shapes:
             c.setFillGray(0.4)
@@ -210,6 +210,6 @@ def plan_pdf_pages_from_markdown(md: str, lines_per_page: int = 45, width: int =
     table = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-"})
     lines = [ln.translate(table) for ln in lines]
     return [
-        lines[i : i + lines_per_page] + ["", "Strategisch plan Twente Board", str(i // lines_per_page + 1)]
+        [*lines[i : i + lines_per_page], "", "Strategisch plan Twente Board", str(i // lines_per_page + 1)]
         for i in range(0, len(lines), lines_per_page)
     ]

@@ -100,9 +100,16 @@ class FakeGenerator:
         when a stream is waiting or running). Waits at most `block_timeout` seconds, then fails.
     """
 
-    def __init__(self, reply: Reply = "", *, name: str = "fake/scripted",
-                 error: GeneratorError | str | None = None, fail_after: int | None = None,
-                 block: threading.Event | None = None, block_timeout: float = 30.0):
+    def __init__(
+        self,
+        reply: Reply = "",
+        *,
+        name: str = "fake/scripted",
+        error: GeneratorError | str | None = None,
+        fail_after: int | None = None,
+        block: threading.Event | None = None,
+        block_timeout: float = 30.0,
+    ):
         self.name = name
         self._reply = reply
         self.error = GeneratorError(error) if isinstance(error, str) else error
@@ -136,8 +143,9 @@ class FakeGenerator:
     def stream(self, messages: list[dict], max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
         with self._lock:
             n = len(self.calls)
-            self.calls.append({"messages": [dict(m) for m in messages], "max_tokens": max_tokens,
-                               "temperature": temperature})
+            self.calls.append(
+                {"messages": [dict(m) for m in messages], "max_tokens": max_tokens, "temperature": temperature}
+            )
         self.started.set()
         if self.block is not None and not self.block.wait(self.block_timeout):
             raise RuntimeError(f"FakeGenerator was never released (waited {self.block_timeout:g} s)")

@@ -38,22 +38,39 @@ def running_llamacpp_server(
         raise FileNotFoundError(f"no model file at {model_path}")
     port = port or free_port()
     cmd = [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(model_path),
-        "--model_alias", MODEL_ALIAS,
-        "--host", HOST,
-        "--port", str(port),
-        "--n_ctx", str(n_ctx),
-        "--n_threads", str(n_threads),
-        "--n_threads_batch", str(n_threads),
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model_path),
+        "--model_alias",
+        MODEL_ALIAS,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(n_ctx),
+        "--n_threads",
+        str(n_threads),
+        "--n_threads_batch",
+        str(n_threads),
         # The server's settings default logits_all=True, which keeps n_ctx x vocab float32 logits
         # (4096 x 151,936 x 4 B = 2.5 GB for Qwen) that chat completion never uses.
-        "--logits_all", "false",
+        "--logits_all",
+        "false",
         # Its use_mlock defaults to True: pinning 1 GB needs privileges and buys nothing in tests.
-        "--use_mlock", "false",
+        "--use_mlock",
+        "false",
         *extra_args,
     ]
-    server = start_process(cmd, f"http://{HOST}:{port}/v1", "/models", name="llama_cpp.server",
-                           log_path=Path(log_path) if log_path else None, timeout=startup_timeout)
+    server = start_process(
+        cmd,
+        f"http://{HOST}:{port}/v1",
+        "/models",
+        name="llama_cpp.server",
+        log_path=Path(log_path) if log_path else None,
+        timeout=startup_timeout,
+    )
     with running(server, stop_timeout):
         yield server.base_url

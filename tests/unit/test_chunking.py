@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 
@@ -95,8 +96,12 @@ def test_list_61_with_intro(chunks):
 def test_list_32_with_intro(chunks):
     (c,) = _with(chunks, "bestaan uit 4 centrale actielijnen:")
     assert c.section_number == "3.2"
-    for item in ("- Techniek als motor:", "- Arbeidsmarkt & Talent:", "- Bereikbaarheid & Vestigingsklimaat:",
-                 "- Circulaire economie & Duurzaamheid:"):
+    for item in (
+        "- Techniek als motor:",
+        "- Arbeidsmarkt & Talent:",
+        "- Bereikbaarheid & Vestigingsklimaat:",
+        "- Circulaire economie & Duurzaamheid:",
+    ):
         assert item in c.text
 
 
@@ -212,7 +217,7 @@ def test_long_list_split_repeats_intro(plan_doc):
 
 def test_overlap_within_sections_only(plan_doc, chunks):
     overlaps = 0
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in pairwise(chunks):
         last = split_sentences(a.text)[-1]
         first = split_sentences(b.text)[0]
         if last == first:
@@ -224,7 +229,7 @@ def test_overlap_within_sections_only(plan_doc, chunks):
             assert b.start < a.end
     assert overlaps >= 10
     none = chunk_corpus_document(plan_doc, CHUNK_WORDS, 0)
-    for a, b in zip(none, none[1:]):
+    for a, b in pairwise(none):
         assert split_sentences(a.text)[-1] != split_sentences(b.text)[0]
 
 
@@ -261,23 +266,45 @@ def test_chunk_document_accepts_given_sections(plan_doc):
         ("Dit is o.a. een test. Het werkt.", ["Dit is o.a. een test.", "Het werkt."]),
         ("Neem bijv. Enschede. Of Hengelo.", ["Neem bijv. Enschede.", "Of Hengelo."]),
         ("Dat is d.w.z. Twente en m.b.t. Almelo. Klaar.", ["Dat is d.w.z. Twente en m.b.t. Almelo.", "Klaar."]),
-        ("Ook t.a.v. Hengelo, e.d. Goed. Verder i.p.v. Almelo.", ["Ook t.a.v. Hengelo, e.d. Goed.", "Verder i.p.v. Almelo."]),
+        (
+            "Ook t.a.v. Hengelo, e.d. Goed. Verder i.p.v. Almelo.",
+            ["Ook t.a.v. Hengelo, e.d. Goed.", "Verder i.p.v. Almelo."],
+        ),
         ("Appels, peren enz. Daarna etc. Meer.", ["Appels, peren enz. Daarna etc. Meer."]),
         ("Het kost ca. 5 euro. Dat is nl. Veel.", ["Het kost ca. 5 euro.", "Dat is nl. Veel."]),
-        ("Mr. Jansen en Dr. Smit en prof. Bakker kwamen. Ook nr. 5 en blz. 7 en z.g. Experts.",
-         ["Mr. Jansen en Dr. Smit en prof. Bakker kwamen.", "Ook nr. 5 en blz. 7 en z.g. Experts."]),
-        ("Burgemeester J. Joosten sprak. Daarna A.B. de Vries.", ["Burgemeester J. Joosten sprak.", "Daarna A.B. de Vries."]),
-        ("De groei was 2.5 procent. In 2020 was het 3,1 procent.", ["De groei was 2.5 procent.", "In 2020 was het 3,1 procent."]),
-        ("De website www.twente.com is een tool. Zie ook twente.nl. Dank.",
-         ["De website www.twente.com is een tool.", "Zie ook twente.nl.", "Dank."]),
+        (
+            "Mr. Jansen en Dr. Smit en prof. Bakker kwamen. Ook nr. 5 en blz. 7 en z.g. Experts.",
+            ["Mr. Jansen en Dr. Smit en prof. Bakker kwamen.", "Ook nr. 5 en blz. 7 en z.g. Experts."],
+        ),
+        (
+            "Burgemeester J. Joosten sprak. Daarna A.B. de Vries.",
+            ["Burgemeester J. Joosten sprak.", "Daarna A.B. de Vries."],
+        ),
+        (
+            "De groei was 2.5 procent. In 2020 was het 3,1 procent.",
+            ["De groei was 2.5 procent.", "In 2020 was het 3,1 procent."],
+        ),
+        (
+            "De website www.twente.com is een tool. Zie ook twente.nl. Dank.",
+            ["De website www.twente.com is een tool.", "Zie ook twente.nl.", "Dank."],
+        ),
         ("Kansen die we pakken! Via kennis. Echt? Ja.", ["Kansen die we pakken!", "Via kennis.", "Echt?", "Ja."]),
         ("Hij zei: 'Wij gaan.' Toen ging hij.", ["Hij zei: 'Wij gaan.'", "Toen ging hij."]),
         ("Dit (zie bijlage.) Klopt. En (dat) ook.", ["Dit (zie bijlage.)", "Klopt.", "En (dat) ook."]),
-        ("Een revolutie ('Vierde industriële revolutie'). Andersom ook.",
-         ["Een revolutie ('Vierde industriële revolutie').", "Andersom ook."]),
-        ("Wij werken aan:\n- Kennis en technologie. Ook transfer;\n- Begeleiding.\n\nNieuwe alinea zonder punt\n\nVolgende",
-         ["Wij werken aan:", "- Kennis en technologie. Ook transfer;", "- Begeleiding.", "Nieuwe alinea zonder punt",
-          "Volgende"]),
+        (
+            "Een revolutie ('Vierde industriële revolutie'). Andersom ook.",
+            ["Een revolutie ('Vierde industriële revolutie').", "Andersom ook."],
+        ),
+        (
+            "Wij werken aan:\n- Kennis en technologie. Ook transfer;\n- Begeleiding.\n\nNieuwe alinea zonder punt\n\nVolgende",
+            [
+                "Wij werken aan:",
+                "- Kennis en technologie. Ook transfer;",
+                "- Begeleiding.",
+                "Nieuwe alinea zonder punt",
+                "Volgende",
+            ],
+        ),
         ("Er zijn 3D-printers. 3D-printers zijn hip.", ["Er zijn 3D-printers.", "3D-printers zijn hip."]),
         ("Kleine letter. daarna geen splitsing.", ["Kleine letter. daarna geen splitsing."]),
         ("  \n ", []),

@@ -13,17 +13,23 @@ def cite(**kw) -> Citation:
     return Citation(id=1, document=kw.pop("document", DOC), document_id="plan", text="tekst", score=0.5, **kw)
 
 
-@pytest.mark.parametrize("kw, expected", [
-    ({"section": "6.1", "section_title": "Focus op impactportfolio's", "page": 21}, "§6.1 Focus op impactportfolio's, p. 21"),
-    ({"section": "6.1", "section_title": "Focus op impactportfolio's"}, "§6.1 Focus op impactportfolio's"),
-    ({"section": "6.1", "page": 21}, "§6.1, p. 21"),
-    ({"section_title": "Voorwoord", "page": 4}, "Voorwoord, p. 4"),
-    ({"section": "2"}, "§2"),
-    ({"section_title": "Voorwoord"}, "Voorwoord"),
-    ({"page": 3}, "p. 3"),
-    ({"page": 0}, "p. 0"),  # page 0 is a page, not "no page"
-    ({}, ""),
-])
+@pytest.mark.parametrize(
+    "kw, expected",
+    [
+        (
+            {"section": "6.1", "section_title": "Focus op impactportfolio's", "page": 21},
+            "§6.1 Focus op impactportfolio's, p. 21",
+        ),
+        ({"section": "6.1", "section_title": "Focus op impactportfolio's"}, "§6.1 Focus op impactportfolio's"),
+        ({"section": "6.1", "page": 21}, "§6.1, p. 21"),
+        ({"section_title": "Voorwoord", "page": 4}, "Voorwoord, p. 4"),
+        ({"section": "2"}, "§2"),
+        ({"section_title": "Voorwoord"}, "Voorwoord"),
+        ({"page": 3}, "p. 3"),
+        ({"page": 0}, "p. 0"),  # page 0 is a page, not "no page"
+        ({}, ""),
+    ],
+)
 def test_location_parts(kw, expected):
     assert cite(**kw).location() == expected
 

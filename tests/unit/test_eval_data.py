@@ -80,8 +80,9 @@ def test_every_quote_lies_within_one_chunk_of_the_default_chunking(questions, co
     s = Settings(_env_file=None)
     doc = load_file(datasets.PLAN, datasets.PLAN.parent)
     chunks = [normalize(c.text) for c in chunk_corpus_document(doc, s.chunk_words, s.chunk_overlap_sentences)]
-    missing = [(x.id, q) for x in [*questions, *conversations] for q in x.quotes
-               if not any(normalize(q) in c for c in chunks)]
+    missing = [
+        (x.id, q) for x in [*questions, *conversations] for q in x.quotes if not any(normalize(q) in c for c in chunks)
+    ]
     assert not missing, missing
 
 

@@ -13,16 +13,19 @@ from ingest.model import IngestError
 from ingest.store import EmbedderMismatch, StoreError, StoreUnavailable
 
 
-@pytest.mark.parametrize("exc, status, code, retry", [
-    (QuestionError("the question is empty"), 422, "invalid_question", None),
-    (IdeaError("the idea is empty"), 422, "invalid_idea", None),
-    (BackendBusy("all slots are busy"), 503, "backend_busy", RETRY_AFTER_SECONDS),
-    (GeneratorError("model file missing"), 503, "backend_unavailable", None),
-    (StoreUnavailable("Chroma is down"), 503, "store_unavailable", RETRY_AFTER_SECONDS),
-    (StoreError("no index"), 503, "store_error", None),
-    (EmbedderMismatch("built with another embedder"), 503, "store_error", None),
-    (IngestError("x.pdf: not a PDF"), 422, "unreadable_document", None),
-])
+@pytest.mark.parametrize(
+    "exc, status, code, retry",
+    [
+        (QuestionError("the question is empty"), 422, "invalid_question", None),
+        (IdeaError("the idea is empty"), 422, "invalid_idea", None),
+        (BackendBusy("all slots are busy"), 503, "backend_busy", RETRY_AFTER_SECONDS),
+        (GeneratorError("model file missing"), 503, "backend_unavailable", None),
+        (StoreUnavailable("Chroma is down"), 503, "store_unavailable", RETRY_AFTER_SECONDS),
+        (StoreError("no index"), 503, "store_error", None),
+        (EmbedderMismatch("built with another embedder"), 503, "store_error", None),
+        (IngestError("x.pdf: not a PDF"), 422, "unreadable_document", None),
+    ],
+)
 def test_known_failures(exc, status, code, retry):
     failure = classify(exc)
     assert (failure.status, failure.code, failure.retry_after) == (status, code, retry)
@@ -53,13 +56,24 @@ def test_document_failures(cls, status):
 
 def test_every_document_error_subclass_is_mapped_here():
     """A new DocumentError subclass would silently become a 400: decide its status above."""
-    subclasses = {c for c in vars(documents).values()
-                  if isinstance(c, type) and issubclass(c, documents.DocumentError) and c is not documents.DocumentError}
+    subclasses = {
+        c
+        for c in vars(documents).values()
+        if isinstance(c, type) and issubclass(c, documents.DocumentError) and c is not documents.DocumentError
+    }
     assert subclasses == set(DOCUMENT_STATUS)
 
 
-@pytest.mark.parametrize("exc", [RuntimeError("secret internal detail"), KeyError("k"), ValueError("v"),
-                                 ZeroDivisionError(), AssertionError("a bug")])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        RuntimeError("secret internal detail"),
+        KeyError("k"),
+        ValueError("v"),
+        ZeroDivisionError(),
+        AssertionError("a bug"),
+    ],
+)
 def test_anything_else_is_an_unexpected_500_without_its_detail(exc):
     failure = classify(exc)
     assert failure.status == 500 and failure.code == "internal_error" and not failure.expected

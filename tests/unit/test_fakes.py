@@ -6,10 +6,10 @@ import threading
 
 import numpy as np
 import pytest
+from support.fakes import FakeEmbedder, FakeGenerator
 
 from assistant.llm.base import Generator, GeneratorError, generate
 from ingest.embedding import Embedder
-from support.fakes import FakeEmbedder, FakeGenerator
 
 Q = [{"role": "user", "content": "hoi"}]
 

@@ -9,13 +9,13 @@ import socket
 import time
 
 import pytest
+from support.servers import free_port
 
 from assistant.llm.base import Generator, GeneratorError, generate
 from assistant.llm.llamacpp import BUNDLED_NAME, LlamaCppGenerator
 from assistant.llm.openai_server import DEFAULT_MAX_RETRIES, OpenAIGenerator
 from assistant.llm.registry import GENERATORS
 from assistant.settings import Settings
-from support.servers import free_port
 
 DUTCH_QUESTION = [{"role": "user", "content": "Antwoord in één zin: wat is de hoofdstad van Nederland?"}]
 

@@ -8,13 +8,13 @@ import math
 import shutil
 
 import pytest
+from support.config import PLAN, make_settings
+from support.fakes import FakeEmbedder
 
 from assistant.services import Services
 from ingest import indexer
 from ingest.indexer import ingest
 from ingest.store import EmbedderMismatch, StoreError, StoreReader, read_manifest
-from support.config import PLAN, make_settings
-from support.fakes import FakeEmbedder
 
 # one sentence of the plan, and the word a test changes in it
 SENTENCE = "Ook is de vraag hoe het coronavirus zich ontwikkelt, zolang er geen vaccin is."
@@ -127,12 +127,15 @@ def test_removing_the_file_empties_the_index(settings, corpus, embedder, indexed
     assert answer.status == "not_found" and answer.citations == []
 
 
-@pytest.mark.parametrize("name, content", [
-    ("leeg.md", b""),
-    ("spaties.md", b"  \n\n \t\n"),
-    ("geen-pdf.pdf", b"this is plain text pretending to be a PDF"),
-    ("kapot.pdf", b"%PDF-1.4\n" + b"\x00garbage" * 50),
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("leeg.md", b""),
+        ("spaties.md", b"  \n\n \t\n"),
+        ("geen-pdf.pdf", b"this is plain text pretending to be a PDF"),
+        ("kapot.pdf", b"%PDF-1.4\n" + b"\x00garbage" * 50),
+    ],
+)
 def test_a_broken_new_file_is_reported_and_the_index_stays(settings, corpus, embedder, indexed, name, content):
     before = manifest_bytes(settings)
     (corpus / name).write_bytes(content)
@@ -147,8 +150,10 @@ def test_a_broken_new_file_is_reported_and_the_index_stays(settings, corpus, emb
 
 def test_a_file_that_breaks_keeps_its_previous_version(settings, corpus, embedder, indexed):
     extra = corpus / "notitie.md"
-    extra.write_text("# Notitie waterstof\n\nDe waterstofhub in Almelo levert groene waterstof aan de "
-                     "industrie in de regio.\n", encoding="utf-8")
+    extra.write_text(
+        "# Notitie waterstof\n\nDe waterstofhub in Almelo levert groene waterstof aan de industrie in de regio.\n",
+        encoding="utf-8",
+    )
     first = ingest(settings, embedder, progress=False)
     assert first.added == ["notitie.md"]
     good = read_manifest(settings.data_dir)

@@ -98,7 +98,7 @@ def test_no_import_circles():
         stack.append(node)
         for nxt in sorted(g.get(node, ())):
             if colour.get(nxt) == 1:
-                circles.append(stack[stack.index(nxt):] + [nxt])
+                circles.append([*stack[stack.index(nxt) :], nxt])
             elif nxt not in colour:
                 visit(nxt)
         stack.pop()

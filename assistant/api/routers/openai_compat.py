@@ -18,21 +18,22 @@ import json
 import math
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import suppress
 from itertools import chain
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from assistant.llm.names import BACKENDS
 from assistant.api.deps import ServicesDep, SettingsDep
-from assistant.api.errors import ApiError, describe, no_markup
+from assistant.api.errors import ApiError, OpenAIErrorBody, describe, error_responses, no_markup
 from assistant.api.routers.ask import text_pieces
+from assistant.llm.names import BACKENDS
 from assistant.schema import Answer, ChatMessage, Citation
 from assistant.settings import Settings
-from assistant.api.errors import OpenAIErrorBody, error_responses
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -72,8 +73,9 @@ def backend_for(model: str, settings: Settings) -> str:
     for b in BACKENDS:
         if model == f"{MODEL}-{b}":
             return b
-    raise ApiError(404, f"the model {model!r} does not exist; available: {', '.join(model_ids())}",
-                   code="model_not_found")
+    raise ApiError(
+        404, f"the model {model!r} does not exist; available: {', '.join(model_ids())}", code="model_not_found"
+    )
 
 
 def _text(message: OpenAIMessage) -> str:
@@ -86,10 +88,8 @@ def _text(message: OpenAIMessage) -> str:
 
 def split_messages(messages: list[OpenAIMessage]) -> tuple[str, list[ChatMessage]]:
     if messages[-1].role != "user":
-        raise ApiError(400, "the last message must be the user's question (role 'user')",
-                       code="invalid_messages")
-    history = [ChatMessage(role=m.role, content=_text(m)) for m in messages[:-1]
-               if m.role in ("user", "assistant")]
+        raise ApiError(400, "the last message must be the user's question (role 'user')", code="invalid_messages")
+    history = [ChatMessage(role=m.role, content=_text(m)) for m in messages[:-1] if m.role in ("user", "assistant")]
     return _text(messages[-1]), history
 
 
@@ -122,14 +122,24 @@ def usage(question: str, history: list[ChatMessage], content: str) -> dict:
 @router.get("/models", summary="The models (one per answer backend)")
 async def list_models() -> dict:
     created = 1_600_000_000
-    return {"object": "list",
-            "data": [{"id": m, "object": "model", "created": created, "owned_by": OWNER} for m in model_ids()]}
+    return {
+        "object": "list",
+        "data": [{"id": m, "object": "model", "created": created, "owned_by": OWNER} for m in model_ids()],
+    }
 
 
-@router.post("/chat/completions", summary="OpenAI-compatible chat completion (grounded in the plan)",
-             responses=error_responses({400: "invalid request (OpenAI clients expect 400, not 422)",
-                                        404: "unknown model", 503: "language model busy or unavailable, or the store is down"},
-                                       model=OpenAIErrorBody))
+@router.post(
+    "/chat/completions",
+    summary="OpenAI-compatible chat completion (grounded in the plan)",
+    responses=error_responses(
+        {
+            400: "invalid request (OpenAI clients expect 400, not 422)",
+            404: "unknown model",
+            503: "language model busy or unavailable, or the store is down",
+        },
+        model=OpenAIErrorBody,
+    ),
+)
 async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, settings: SettingsDep):
     backend = backend_for(body.model, settings)
     question, history = split_messages(body.messages)
@@ -138,15 +148,26 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, s
     if not body.stream:
         answer = await run_in_threadpool(services.answers.ask, question, history, backend, body.top_k)
         content = content_of(answer)
-        return no_markup({
-            "id": completion_id, "object": "chat.completion", "created": created, "model": body.model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                         "finish_reason": "stop", "logprobs": None}],
-            "usage": usage(question, history, content),
-            "citations": [c.model_dump(mode="json") for c in answer.citations],
-            "status": answer.status,
-            "backend": answer.backend,
-        })
+        return no_markup(
+            {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": created,
+                "model": body.model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": "stop",
+                        "logprobs": None,
+                    }
+                ],
+                "usage": usage(question, history, content),
+                "citations": [c.model_dump(mode="json") for c in answer.citations],
+                "status": answer.status,
+                "backend": answer.backend,
+            }
+        )
 
     def start():  # in a worker thread: the first event already runs retrieval
         stream = services.answers.stream(question, history, backend, body.top_k)
@@ -155,9 +176,14 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, s
     events, first = await run_in_threadpool(start)
 
     def chunk(delta: dict, finish: str | None = None, **extra: Any) -> str:
-        data = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                "model": body.model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish,
-                                                  "logprobs": None}], **extra}
+        data = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": body.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+            **extra,
+        }
         return f"data: {json.dumps(no_markup(data), ensure_ascii=False)}\n\n"
 
     def sse() -> Iterator[str]:
@@ -175,20 +201,30 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, s
             if block:
                 yield chunk({"content": "\n\n" + block})
             content = content_of(answer)
-            yield chunk({}, "stop", usage=usage(question, history, content),
-                        citations=[c.model_dump(mode="json") for c in answer.citations],
-                        status=answer.status, backend=answer.backend)
+            yield chunk(
+                {},
+                "stop",
+                usage=usage(question, history, content),
+                citations=[c.model_dump(mode="json") for c in answer.citations],
+                status=answer.status,
+                backend=answer.backend,
+            )
         except Exception as exc:  # in-band error, the way OpenAI streams report them
             failure = describe(exc)
-            error = {"error": {"message": no_markup(failure.message), "param": None, "code": failure.status,
-                               "type": "server_error" if failure.status >= 500 else "invalid_request_error"}}
+            error = {
+                "error": {
+                    "message": no_markup(failure.message),
+                    "param": None,
+                    "code": failure.status,
+                    "type": "server_error" if failure.status >= 500 else "invalid_request_error",
+                }
+            }
             yield f"data: {json.dumps(error, ensure_ascii=False)}\n\n"
         finally:
-            try:
+            with suppress(ValueError):
                 events.close()
-            except ValueError:
-                pass
         yield "data: [DONE]\n\n"
 
-    return StreamingResponse(sse(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        sse(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
