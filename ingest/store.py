@@ -17,23 +17,33 @@ just before the swap can finish.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
+import math
 import os
 import shutil
 import time
 import uuid
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bm25s
 import numpy as np
+from llama_index.core.schema import TextNode
+from llama_index.core.vector_stores.types import VectorStoreQuery
+from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from ingest.config import IngestConfig
 from ingest.dutch import Analyzer
 from ingest.files import atomic_write_text
 from ingest.model import Chunk
+from ingest.nodes import nodes_from_chunks
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
 
 MANIFEST = "current.json"
 FORMAT_VERSION = 1
@@ -57,9 +67,7 @@ def chroma_client(settings: IngestConfig):
     chroma_settings = chromadb.Settings(anonymized_telemetry=False)
     if settings.chroma_mode == "http":
         try:
-            return chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-            )
+            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
         except Exception as exc:  # chromadb raises plain ValueError/ConnectError here
             raise StoreUnavailable(
                 f"Chroma server at {settings.chroma_host}:{settings.chroma_port} is not reachable "
@@ -89,7 +97,7 @@ def read_manifest(data_dir: Path) -> dict | None:
     return manifest
 
 
-@contextmanager
+@contextlib.contextmanager
 def writer_lock(data_dir: Path, wait: bool = True):
     """One writer at a time (CLI ingest, server upload); a crashed holder releases it."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -98,7 +106,7 @@ def writer_lock(data_dir: Path, wait: bool = True):
         try:
             fcntl.flock(f, flags)
         except BlockingIOError:
-            raise StoreError("another ingest is running on this data dir; try again shortly")
+            raise StoreError("another ingest is running on this data dir; try again shortly") from None
         try:
             yield
         finally:
@@ -128,7 +136,7 @@ class GenerationWriter:
     """Builds one generation aside; `commit` makes it live."""
 
     settings: IngestConfig
-    client: object
+    client: ClientAPI
     embedder_name: str
     dim: int
     gen: str = field(default_factory=new_generation_id)
@@ -195,10 +203,8 @@ class GenerationWriter:
         return manifest
 
     def abort(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.client.delete_collection(self.collection_name)
-        except Exception:
-            pass
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -255,14 +261,17 @@ def read_generation_chunks(settings: IngestConfig, manifest: dict) -> list[Chunk
 
 
 class StoreReader:
-    """The live generation, opened for queries. Cheap to check for staleness (`is_current`)."""
+    """The live generation, opened for queries. Cheap to check for staleness (`is_current`).
+
+    `chunks` and `nodes` (the same chunks as llama-index TextNodes, ``ingest.nodes``) are in
+    document order; the dense search goes through llama-index's ChromaVectorStore, which wraps the
+    generation's collection as it is.
+    """
 
     def __init__(self, settings: IngestConfig, embedder_name: str, dim: int, client=None):
         manifest = read_manifest(settings.data_dir)
         if manifest is None:
-            raise StoreError(
-                f"no index in {settings.data_dir}; run `assistant ingest` first"
-            )
+            raise StoreError(f"no index in {settings.data_dir}; run `assistant ingest` first")
         check_compatible(manifest, settings, embedder_name, dim)
         self.settings = settings
         self.manifest = manifest
@@ -270,6 +279,7 @@ class StoreReader:
         self._mtime = (settings.data_dir / MANIFEST).stat().st_mtime_ns
         gen_dir = settings.data_dir / "generations" / self.generation
         self.chunks: list[Chunk] = read_generation_chunks(settings, manifest)
+        self.nodes: list[TextNode] = nodes_from_chunks(self.chunks)
         self.index_of = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         vocab_path = gen_dir / "vocabulary.json"
         vocabulary = set(json.loads(vocab_path.read_text(encoding="utf-8"))) if vocab_path.exists() else set()
@@ -285,6 +295,7 @@ class StoreReader:
             raise StoreError(
                 f"collection {manifest['collection']} is missing; run `assistant ingest --rebuild`"
             ) from exc
+        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
 
     def is_current(self) -> bool:
         try:
@@ -292,22 +303,25 @@ class StoreReader:
         except FileNotFoundError:
             return False
 
-    def dense(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(chunk index, cosine similarity), best first."""
+    def dense(self, query_vector: np.ndarray | Sequence[float], k: int) -> list[tuple[int, float]]:
+        """(chunk index, cosine similarity), best first.
+
+        ChromaVectorStore reports exp(-distance) as similarity; the cosine (1 - distance, what the
+        thresholds are tuned on) is 1 + log of it."""
         if not self.chunks:
             return []
+        query = VectorStoreQuery(
+            query_embedding=np.asarray(query_vector, dtype=np.float32).tolist(),
+            similarity_top_k=min(k, len(self.chunks)),
+        )
         try:
-            res = self.collection.query(
-                query_embeddings=[np.asarray(query_vector, dtype=np.float32).tolist()],
-                n_results=min(k, len(self.chunks)),
-                include=["distances"],
-            )
+            result = self.vector_store.query(query)
         except Exception as exc:
             raise StoreUnavailable(f"dense search failed: {exc.__class__.__name__}: {exc}") from exc
         out = []
-        for cid, dist in zip(res["ids"][0], res["distances"][0]):
+        for cid, similarity in zip(result.ids or [], result.similarities or [], strict=True):
             if cid in self.index_of:
-                out.append((self.index_of[cid], 1.0 - float(dist)))
+                out.append((self.index_of[cid], 1.0 + math.log(similarity)))
         return out
 
     def keyword(self, query: str, k: int) -> list[tuple[int, float]]:
