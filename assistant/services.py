@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.answering.evidence import SentenceBank
-from assistant.llm.base import Generator, GeneratorError
-from assistant.llm.registry import GENERATORS
 from assistant.answering.service import AnswerService
-from ingest.embedding import Embedder, make_embedder
+from assistant.llm.base import Generator
+from assistant.llm.registry import make_generator
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
+from ingest.embedding import Embedder, make_embedder
 from ingest.store import StoreReader
+
+if TYPE_CHECKING:
+    from assistant.portfolio import PortfolioService
 
 
 class Services:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None,
-                 generators: dict[str, Generator] | None = None):
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, generators: dict[str, Generator] | None = None
+    ):
         self.settings = settings
         self._embedder = embedder
         self._lock = threading.RLock()
@@ -29,7 +34,7 @@ class Services:
         self._generators: dict[str, Generator] = dict(generators or {})
         self._bank: SentenceBank | None = None
         self._answers: AnswerService | None = None
-        self._portfolio = None
+        self._portfolio: PortfolioService | None = None
         self._warm_stop = threading.Event()
 
     @property
@@ -57,11 +62,7 @@ class Services:
     def generator(self, name: str) -> Generator:
         with self._lock:
             if name not in self._generators:
-                try:
-                    factory = GENERATORS[name]
-                except KeyError:
-                    raise GeneratorError(f"unknown language-model backend {name!r}") from None
-                self._generators[name] = factory(self.settings)
+                self._generators[name] = make_generator(name, self.settings)
             return self._generators[name]
 
     @property
@@ -72,7 +73,7 @@ class Services:
             return self._answers
 
     @property
-    def portfolio(self):
+    def portfolio(self) -> PortfolioService:
         with self._lock:
             if self._portfolio is None:
                 from assistant.portfolio import PortfolioService
@@ -94,9 +95,7 @@ class Services:
         retriever = self.retriever()
         if len(retriever.store.chunks) > limit:
             return
-        thread = threading.Thread(
-            target=self.bank.warm, args=(retriever.store.chunks, self._warm_stop), daemon=True
-        )
+        thread = threading.Thread(target=self.bank.warm, args=(retriever.store.chunks, self._warm_stop), daemon=True)
         thread.start()
 
     def close(self) -> None:

@@ -57,23 +57,38 @@ class Settings(BaseSettings, IngestConfig):
     max_request_bytes: int = Field(default=1024 * 1024, description="limit for JSON request bodies")
 
     # portfolio check (calibrated on the dev split, see evals/PORTFOLIO.md)
-    portfolio_strong: float = Field(default=0.0134, description="raw score at or above which the best portfolio "
-                                    "is 'strong' (verdict 'fit')")
-    portfolio_partial: float = Field(default=0.0124, description="raw score at or above which a portfolio is at "
-                                     "least 'partial'; the best below it gives verdict 'no_fit'")
-    portfolio_margin: float = Field(default=0.0204, description="a second portfolio shows ('partial') when at or "
-                                    "above 'partial' and within this of the best")
-    portfolio_action: float = Field(default=0.0578, description="raw score at or above which an action line is "
-                                    "served on its own (lines a fitting portfolio drives are served anyway)")
-    portfolio_action_margin: float = Field(default=0.004, description="an action line served on its own lies "
-                                           "within this of the best line")
-    portfolio_item_weight: float = Field(default=0.5, description="weight of the whole portfolio description "
-                                         "against its best phrases in the raw score")
-    portfolio_top_phrases: int = Field(default=2, ge=1, description="the raw score averages this many best "
-                                       "phrase similarities")
-    portfolio_lexical_weight: float = Field(default=0.01, description="raw-score bonus for an idea that uses all "
-                                            "rare words of a phrase")
-    portfolio_rare_share: float = Field(default=0.05, description="words in more than this share of the plan's "
-                                        "chunks carry no lexical evidence")
-    portfolio_score_scale: float = Field(default=0.015, gt=0, description="logistic scale of the reported 0..1 "
-                                         "score (0.5 at 'partial')")
+    portfolio_strong: float = Field(
+        default=0.0134, description="raw score at or above which the best portfolio is 'strong' (verdict 'fit')"
+    )
+    portfolio_partial: float = Field(
+        default=0.0124,
+        description="raw score at or above which a portfolio is at "
+        "least 'partial'; the best below it gives verdict 'no_fit'",
+    )
+    portfolio_margin: float = Field(
+        default=0.0204,
+        description="a second portfolio shows ('partial') when at or above 'partial' and within this of the best",
+    )
+    portfolio_action: float = Field(
+        default=0.0578,
+        description="raw score at or above which an action line is "
+        "served on its own (lines a fitting portfolio drives are served anyway)",
+    )
+    portfolio_action_margin: float = Field(
+        default=0.004, description="an action line served on its own lies within this of the best line"
+    )
+    portfolio_item_weight: float = Field(
+        default=0.5, description="weight of the whole portfolio description against its best phrases in the raw score"
+    )
+    portfolio_top_phrases: int = Field(
+        default=2, ge=1, description="the raw score averages this many best phrase similarities"
+    )
+    portfolio_lexical_weight: float = Field(
+        default=0.01, description="raw-score bonus for an idea that uses all rare words of a phrase"
+    )
+    portfolio_rare_share: float = Field(
+        default=0.05, description="words in more than this share of the plan's chunks carry no lexical evidence"
+    )
+    portfolio_score_scale: float = Field(
+        default=0.015, gt=0, description="logistic scale of the reported 0..1 score (0.5 at 'partial')"
+    )

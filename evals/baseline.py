@@ -121,6 +121,7 @@ class LlamaIndexFusionBaseline:
         import Stemmer
         from llama_index.core import Settings as LlamaSettings
         from llama_index.core import VectorStoreIndex
+        from llama_index.core.schema import BaseNode
         from llama_index.retrievers.bm25 import BM25Retriever
 
         started = time.perf_counter()
@@ -132,7 +133,10 @@ class LlamaIndexFusionBaseline:
         index = VectorStoreIndex(self.nodes, embed_model=as_llama_index(embedder), show_progress=False)
         self.dense = index.as_retriever(similarity_top_k=candidates)
         self.bm25 = BM25Retriever.from_defaults(
-            nodes=self.nodes, similarity_top_k=candidates, stemmer=Stemmer.Stemmer("dutch"), language="dutch"
+            nodes=list[BaseNode](self.nodes),
+            similarity_top_k=candidates,
+            stemmer=Stemmer.Stemmer("dutch"),
+            language="dutch",
         )
         self.retriever = self._fusion(top_k)
         self.analyzer = Analyzer(Analyzer.build_vocabulary([c.text for c in self.chunks.values()]))
@@ -140,9 +144,14 @@ class LlamaIndexFusionBaseline:
 
     def _fusion(self, top_k: int):
         from llama_index.core.retrievers import QueryFusionRetriever
+        from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
 
         return QueryFusionRetriever(
-            [self.dense, self.bm25], mode="reciprocal_rerank", num_queries=1, use_async=False, similarity_top_k=top_k
+            [self.dense, self.bm25],
+            mode=FUSION_MODES.RECIPROCAL_RANK,
+            num_queries=1,
+            use_async=False,
+            similarity_top_k=top_k,
         )
 
     @property

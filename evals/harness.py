@@ -11,7 +11,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from assistant.answering.evidence import SentenceBank
-from assistant.llm.base import GeneratorError
+from assistant.llm.registry import make_generator
 from assistant.retrieval import Mode
 from assistant.settings import Settings
 from evals.datasets import EvalItem
@@ -38,14 +38,8 @@ class Run:
             self.bank = SentenceBank(self.embedder)
 
     def generator(self, name: str):
-        from assistant.llm.registry import GENERATORS
-
         if name not in self.generators:
-            try:
-                factory = GENERATORS[name]
-            except KeyError:
-                raise GeneratorError(f"unknown language-model backend {name!r}") from None
-            self.generators[name] = factory(self.settings)
+            self.generators[name] = make_generator(name, self.settings)
         return self.generators[name]
 
     def index(self, chunk_words: int, overlap: int) -> Settings:

@@ -51,6 +51,7 @@ from evals.scoring import (
 )
 from evals.systems import (
     BASELINE,
+    BASELINES,
     PIPELINE_CONFIGS,
     BaselineSystem,
     CachingEmbedder,
@@ -60,7 +61,7 @@ from evals.systems import (
 )
 from ingest.embedding import Embedder, make_embedder
 
-MAIN_CONFIGS = (*PIPELINE_CONFIGS, BASELINE)
+MAIN_CONFIGS = (*PIPELINE_CONFIGS, *BASELINES)
 SWEEPS = ("sweep-chunking", "sweep-fusion", "sweep-threshold")
 ALL_NAMES = (*MAIN_CONFIGS, *SWEEPS)
 CHUNKING_GRID = [(60, 0), (60, 1), (120, 0), (120, 1), (200, 0), (200, 1)]
@@ -157,12 +158,13 @@ def _compare(run: Run, result: dict, base: Settings, items: list[EvalItem], conf
     for name in names:
         t0 = time.perf_counter()
         system: PipelineSystem | BaselineSystem
-        if name == BASELINE:
+        if name in BASELINES:
             assert run.bank is not None  # made in Run.__post_init__
-            system = BaselineSystem(run.settings, run.embedder, run.bank)
+            system = BaselineSystem(name, run.settings if name == BASELINE else base, run.embedder, run.bank)
             system.warm()
-            result["baseline_build_seconds"] = round(system.pipe.build_seconds, 2)
-            result["baseline_nodes"] = len(system.pipe.nodes)
+            if name == BASELINE:
+                result["baseline_build_seconds"] = round(system.pipe.build_seconds, 2)
+                result["baseline_nodes"] = len(system.pipe.nodes)
         else:
             mode, expand = PIPELINE_CONFIGS[name]
             system = run.pipeline(name, base, mode, expand)

@@ -28,7 +28,10 @@ PIPELINE_CONFIGS: dict[str, tuple[Mode, bool]] = {  # name -> (retrieval mode, c
     "hybrid": ("hybrid", False),
     "hybrid+expand": ("hybrid", True),
 }
-BASELINE = "baseline-llamaindex"
+BASELINE = "baseline-llamaindex"  # SentenceSplitter(1024), dense only, top-2: the common template
+BASELINE_FUSION = "baseline-llamaindex-fusion"  # stock parts on our chunks: vector + BM25Retriever, QueryFusion, top-5
+BASELINE_BM25_PLAIN = "baseline-bm25-plain-tokens"  # bm25s default tokeniser on our chunks (the Dutch analyser's gain)
+BASELINES = (BASELINE, BASELINE_FUSION, BASELINE_BM25_PLAIN)
 RETRIEVAL_K = max(K_VALUES)
 
 
@@ -179,15 +182,28 @@ class PipelineSystem:
 
 
 class BaselineSystem:
-    """The llama-index pipeline; its passages answered by the same extractive composition."""
+    """A baseline pipeline (evals/baseline.py); its passages answered by the same extractive
+    composition. It never refuses: a plain pipeline has no "not found" decision."""
 
     refuses: Literal[False] = False
-    name = BASELINE
 
-    def __init__(self, settings: Settings, embedder: Embedder, bank: SentenceBank):
-        from evals.baseline import LlamaIndexBaseline
+    def __init__(self, name: str, settings: Settings, embedder: Embedder, bank: SentenceBank):
+        from evals.baseline import LlamaIndexBaseline, LlamaIndexFusionBaseline, PlainTokenizerBM25
+        from ingest.store import read_generation_chunks, read_manifest
 
-        self.pipe = LlamaIndexBaseline(embedder, settings.corpus_dir)
+        self.name = name
+        self.pipe: LlamaIndexBaseline | LlamaIndexFusionBaseline | PlainTokenizerBM25
+        if name == BASELINE:
+            self.pipe = LlamaIndexBaseline(embedder, settings.corpus_dir)
+            self.ranked_k: int | None = None  # as shipped: its own top 2
+        else:
+            manifest = read_manifest(settings.data_dir)
+            assert manifest is not None, "the default index is built before the baselines"
+            chunks = read_generation_chunks(settings, manifest)  # the same chunks as ours
+            self.pipe = (
+                LlamaIndexFusionBaseline(embedder, chunks) if name == BASELINE_FUSION else PlainTokenizerBM25(chunks)
+            )
+            self.ranked_k = RETRIEVAL_K
         self.bank = bank
         self.answers = AnswerService(settings, lambda: None, lambda name: None, bank)  # type: ignore[arg-type, return-value]  # only _extractive is used: no retriever or generator is ever asked for
         self._units = [normalize(t) for t in self.pipe.unit_texts]
@@ -218,7 +234,7 @@ class BaselineSystem:
         return answer
 
     def ranked(self, query: str, k: int = RETRIEVAL_K) -> list[str]:
-        return [p.text for p in self.pipe.retrieve(query).passages]  # as shipped: top 2
+        return [p.text for p in self.pipe.retrieve(query, top_k=self.ranked_k).passages]
 
 
 def passage_words(system: PipelineSystem | BaselineSystem) -> float | None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Callable, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -67,10 +68,11 @@ class SentenceTransformerEmbedder:
         else:
             label = os.path.basename(model.rstrip("/")) or model
         self._model = SentenceTransformer(model, device="cpu")
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
-        )
-        self.dim = int(get_dim())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = get_dim()
+        if dim is None:
+            raise ValueError(f"{model}: the model does not say its embedding dimension")
+        self.dim = int(dim)
         self.name = f"sentence-transformers/{label}"
 
     def _encode(self, texts: list[str]) -> np.ndarray:
@@ -98,9 +100,7 @@ def make_embedder(settings: IngestConfig) -> Embedder:
     try:
         factory = EMBEDDERS[settings.embedder]
     except KeyError:
-        raise ValueError(
-            f"unknown embedder {settings.embedder!r}; choose one of {sorted(EMBEDDERS)}"
-        ) from None
+        raise ValueError(f"unknown embedder {settings.embedder!r}; choose one of {sorted(EMBEDDERS)}") from None
     return factory(settings)
 
 

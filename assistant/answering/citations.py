@@ -53,7 +53,7 @@ def check_citations(text: str, passages: list[Passage], bank: SentenceBank) -> t
         lexical = [tokens_overlap(bare, p.text) for p in passages]
         vec = embedder.embed_passages([bare])[0]
         dense = [float(np.max(v @ vec)) if len(v) else 0.0 for v in passage_vectors]
-        support = [max(lx, (d - 0.80) * 5) for lx, d in zip(lexical, dense)]
+        support = [max(lx, (d - 0.80) * 5) for lx, d in zip(lexical, dense, strict=True)]
         valid = [m for m in markers if 1 <= m <= len(passages)]
         supported = [m for m in valid if support[m - 1] >= 0.5]
         if not supported:

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.retrieval import Retrieval
+from ingest.dutch import FUNCTION_WORDS, STOPWORDS, Analyzer, words
 from ingest.embedding import Embedder
 from ingest.language import detect_language
-from assistant.retrieval import Passage, Retrieval
-from ingest.dutch import FUNCTION_WORDS, STOPWORDS, Analyzer, words
 from ingest.sentences import split_sentences
 
 # questions that ask for an amount: only answerable when a passage sentence carries a number
@@ -44,8 +44,7 @@ def has_number(text: str) -> bool:
     if _NUMBER.search(text):
         return True
     return any(
-        len(w) <= 40 and w.lower() not in ("een", "en") and _DUTCH_NUMBER_WORD.fullmatch(w)
-        for w in _WORD.findall(text)
+        len(w) <= 40 and w.lower() not in ("een", "en") and _DUTCH_NUMBER_WORD.fullmatch(w) for w in _WORD.findall(text)
     )
 
 
@@ -111,12 +110,10 @@ def score_sentences(
         for chunk in passage.chunks:
             sentences, vectors = bank.get(chunk.chunk_id, chunk.text)
             dense = vectors @ qv if qv is not None else np.zeros(len(sentences))
-            for s, d in zip(sentences, dense):
+            for s, d in zip(sentences, dense, strict=True):
                 terms = content_terms(analyzer, s)
                 lexical = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
-                out.append(
-                    ScoredSentence(s, pi, position, float(d) + 0.1 * lexical + rank_bonus, float(d), lexical)
-                )
+                out.append(ScoredSentence(s, pi, position, float(d) + 0.1 * lexical + rank_bonus, float(d), lexical))
                 position += 1
     return out
 
@@ -157,10 +154,22 @@ _ASKS_COMPLETION_TIME = re.compile(
 # something else (the chair of the Twente Board for the Young Twente Board; the mayor of Enschede
 # for Hengelo), which the similarity score cannot tell apart.
 _ROLES = {
-    "voorzitter": "voorzitter", "chair": "voorzitter", "chairman": "voorzitter", "chairwoman": "voorzitter",
-    "chairperson": "voorzitter", "president": "voorzitter", "burgemeester": "burgemeester", "mayor": "burgemeester",
-    "directeur": "directeur", "director": "directeur", "wethouder": "wethouder", "alderman": "wethouder",
-    "gedeputeerde": "gedeputeerde", "secretaris": "secretaris", "secretary": "secretaris", "rector": "rector",
+    "voorzitter": "voorzitter",
+    "chair": "voorzitter",
+    "chairman": "voorzitter",
+    "chairwoman": "voorzitter",
+    "chairperson": "voorzitter",
+    "president": "voorzitter",
+    "burgemeester": "burgemeester",
+    "mayor": "burgemeester",
+    "directeur": "directeur",
+    "director": "directeur",
+    "wethouder": "wethouder",
+    "alderman": "wethouder",
+    "gedeputeerde": "gedeputeerde",
+    "secretaris": "secretaris",
+    "secretary": "secretaris",
+    "rector": "rector",
     "ceo": "ceo",
 }
 _ROLE_QUESTION = re.compile(
@@ -233,13 +242,17 @@ def unknown_names(question: str, vocabulary: set[str]) -> list[str]:
     if not vocabulary:
         return []
     q = question.strip()
-    out = [w for m in _NAME.finditer(q) for w in words(m.group(0))
-           if len(w) >= 4 and w not in STOPWORDS and w not in vocabulary]
+    out = [
+        w
+        for m in _NAME.finditer(q)
+        for w in words(m.group(0))
+        if len(w) >= 4 and w not in STOPWORDS and w not in vocabulary
+    ]
     out += [y for y in _YEAR.findall(q) if y not in vocabulary]
     return list(dict.fromkeys(out))
 
 
-_STEMMED_VOCABULARY: "weakref.WeakKeyDictionary[Analyzer, set[str]]" = weakref.WeakKeyDictionary()
+_STEMMED_VOCABULARY: weakref.WeakKeyDictionary[Analyzer, set[str]] = weakref.WeakKeyDictionary()
 
 
 def off_topic(question: str, analyzer: Analyzer) -> bool:
@@ -256,8 +269,9 @@ def off_topic(question: str, analyzer: Analyzer) -> bool:
     return bool(q_stems) and not (q_stems & stems)
 
 
-def judge(question: str, retrieval: Retrieval, sentences: list[ScoredSentence], threshold: float,
-          analyzer: Analyzer) -> Evidence:
+def judge(
+    question: str, retrieval: Retrieval, sentences: list[ScoredSentence], threshold: float, analyzer: Analyzer
+) -> Evidence:
     """Do the passages answer the question? Score = how far the best sentence stands above the
     background similarity of the candidate pool (E5 similarities bunch, so absolute cosine says
     little), plus keyword coverage. Before the score, checks that measurement showed the score

@@ -33,7 +33,7 @@ def select_sentences(sentences: list[ScoredSentence], limit: int, margin: float 
         start = idx
         while start > 0 and group[start].text.startswith("- "):
             start -= 1
-        end = idx + 1 if not is_intro else idx + 1
+        end = idx + 1
         while end < len(group) and group[end].text.startswith("- "):
             end += 1
         for x in group[start:end]:
@@ -58,12 +58,19 @@ def not_found_answer(question: str, standalone: str, retrieval: Retrieval, lang:
     if nearest:
         lines.append(t["nearest"])
         lines += [f"- {section_label(p)} [{i + 1}]" for i, p in enumerate(nearest)]
-    return Answer(answer="\n".join(lines), status="not_found", citations=citations,
-                  backend=backend, question=question, standalone_question=standalone)
+    return Answer(
+        answer="\n".join(lines),
+        status="not_found",
+        citations=citations,
+        backend=backend,
+        question=question,
+        standalone_question=standalone,
+    )
 
 
-def compose_extractive(question: str, standalone: str, retrieval: Retrieval,
-                       sentences: list[ScoredSentence], lang: str, max_sentences: int) -> Answer:
+def compose_extractive(
+    question: str, standalone: str, retrieval: Retrieval, sentences: list[ScoredSentence], lang: str, max_sentences: int
+) -> Answer:
     chosen = select_sentences(sentences, max_sentences)
     numbering: dict[int, int] = {}
     lines: list[str] = []
@@ -85,5 +92,11 @@ def compose_extractive(question: str, standalone: str, retrieval: Retrieval,
     if lang == "en":
         body = f"{TEXTS['en']['quoted']}\n{body}"
     citations = [citation_for(n, retrieval.passages[pi]) for pi, n in numbering.items()]
-    return Answer(answer=body, status="answered", citations=citations, backend="extractive",
-                  question=question, standalone_question=standalone)
+    return Answer(
+        answer=body,
+        status="answered",
+        citations=citations,
+        backend="extractive",
+        question=question,
+        standalone_question=standalone,
+    )

@@ -12,15 +12,63 @@ import re
 from assistant.schema import ChatMessage
 
 ORDINALS = {
-    "eerste": 1, "tweede": 2, "derde": 3, "vierde": 4, "vijfde": 5, "zesde": 6, "laatste": -1,
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "last": -1,
-    "1e": 1, "2e": 2, "3e": 3, "4e": 4,
+    "eerste": 1,
+    "tweede": 2,
+    "derde": 3,
+    "vierde": 4,
+    "vijfde": 5,
+    "zesde": 6,
+    "laatste": -1,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "last": -1,
+    "1e": 1,
+    "2e": 2,
+    "3e": 3,
+    "4e": 4,
 }
 REFERENCES = {
-    "die", "dat", "deze", "dit", "daar", "daarvan", "daarbij", "daarin", "daarvoor", "hiervan",
-    "hierbij", "hun", "hij", "zij", "ze", "het", "ervan", "erbij", "erin", "welke", "genoemde",
-    "those", "them", "it", "they", "that", "this", "there", "these", "its", "their", "one", "ones",
-    "he", "she", "his", "her",
+    "die",
+    "dat",
+    "deze",
+    "dit",
+    "daar",
+    "daarvan",
+    "daarbij",
+    "daarin",
+    "daarvoor",
+    "hiervan",
+    "hierbij",
+    "hun",
+    "hij",
+    "zij",
+    "ze",
+    "het",
+    "ervan",
+    "erbij",
+    "erin",
+    "welke",
+    "genoemde",
+    "those",
+    "them",
+    "it",
+    "they",
+    "that",
+    "this",
+    "there",
+    "these",
+    "its",
+    "their",
+    "one",
+    "ones",
+    "he",
+    "she",
+    "his",
+    "her",
 }
 OPENERS = ("en ", "and ", "ook ", "also ", "wat nog", "what else", "en wat", "and what", "verder", "meer ")
 _WORD = re.compile(r"[\w'’-]+")
@@ -36,11 +84,7 @@ def is_follow_up(question: str) -> bool:
     if not ws or len(ws) > 14:
         return False
     q = question.strip().lower()
-    return (
-        any(w in ORDINALS for w in ws)
-        or any(w in REFERENCES for w in ws)
-        or q.startswith(OPENERS)
-    )
+    return any(w in ORDINALS for w in ws) or any(w in REFERENCES for w in ws) or q.startswith(OPENERS)
 
 
 def ordinal_of(question: str) -> int | None:

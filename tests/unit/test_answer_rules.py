@@ -14,11 +14,17 @@ from assistant.schema import ChatMessage
 
 
 def test_condense_rules():
-    history = [ChatMessage(role="user", content="Which impact portfolios are there?"),
-               ChatMessage(role="assistant", content="- Digitalisering [1]\n- Innovatie in de zorg [1]\n- Circulaire economie [1]")]
+    history = [
+        ChatMessage(role="user", content="Which impact portfolios are there?"),
+        ChatMessage(
+            role="assistant", content="- Digitalisering [1]\n- Innovatie in de zorg [1]\n- Circulaire economie [1]"
+        ),
+    ]
     assert condense("And the last one?", history).startswith("Circulaire economie")
     assert enumeration("De vier zijn A, B, C en D.") == ["A", "B", "C", "D"]
-    assert not is_follow_up("Wat zijn de vier centrale actielijnen van de Twente Board in het plan 2020-2025 voor de regio?")
+    assert not is_follow_up(
+        "Wat zijn de vier centrale actielijnen van de Twente Board in het plan 2020-2025 voor de regio?"
+    )
     assert condense("Wat zijn de impactportfolio's?", history) == "Wat zijn de impactportfolio's?"
 
 
@@ -28,28 +34,43 @@ def test_clean_output_strips_html():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("plaats voor tweeduizend fietsen", True), ("vijfentwintig nieuwe banen", True),
-     ("driehonderdvijftig woningen", True), ("11 banen", True), ("zeventien partners", True),
-     ("€ 2,5 miljoen", True), ("een stalling en een plein", False), ("geen idee", False),
-     ("de gemeente Twente", False), ("Een Twentse regio", False)],
+    [
+        ("plaats voor tweeduizend fietsen", True),
+        ("vijfentwintig nieuwe banen", True),
+        ("driehonderdvijftig woningen", True),
+        ("11 banen", True),
+        ("zeventien partners", True),
+        ("€ 2,5 miljoen", True),
+        ("een stalling en een plein", False),
+        ("geen idee", False),
+        ("de gemeente Twente", False),
+        ("Een Twentse regio", False),
+    ],
 )
 def test_amount_questions_accept_dutch_number_words(text, expected):
     """An amount question needs a number in its evidence; Dutch writes numbers as one word."""
     assert has_number(text) is expected
 
 
-MEMBERS = ["Wim Boomkamp, voorzitter Twente Board",
-           "Onno van Veldhuizen, burgemeester Enschede en voorzitter Regio Twente",
-           "Daarbij fungeert de Young Twente Board als alert klankbord voor de board."]
+MEMBERS = [
+    "Wim Boomkamp, voorzitter Twente Board",
+    "Onno van Veldhuizen, burgemeester Enschede en voorzitter Regio Twente",
+    "Daarbij fungeert de Young Twente Board als alert klankbord voor de board.",
+]
 
 
 @pytest.mark.parametrize(
     ("question", "found"),
-    [("Wie is de voorzitter van de Twente Board?", True), ("Who chairs the Twente Board?", True),
-     ("Who is the chair of Regio Twente?", True), ("Wie is de burgemeester van Enschede?", True),
-     ("Wie is de voorzitter van de Young Twente Board?", False),  # the chair named is another board's
-     ("Who is the mayor of Hengelo?", False),  # a mayor is named, of another town
-     ("Wat doet de Twente Board?", None), ("Wie regelt het dagelijkse werk?", None)],
+    [
+        ("Wie is de voorzitter van de Twente Board?", True),
+        ("Who chairs the Twente Board?", True),
+        ("Who is the chair of Regio Twente?", True),
+        ("Wie is de burgemeester van Enschede?", True),
+        ("Wie is de voorzitter van de Young Twente Board?", False),  # the chair named is another board's
+        ("Who is the mayor of Hengelo?", False),  # a mayor is named, of another town
+        ("Wat doet de Twente Board?", None),
+        ("Wie regelt het dagelijkse werk?", None),
+    ],
 )
 def test_role_holder_questions_need_the_role_for_what_was_asked(question, found):
     assert role_holder_found(question, MEMBERS) is found
@@ -57,10 +78,13 @@ def test_role_holder_questions_need_the_role_for_what_was_asked(question, found)
 
 @pytest.mark.parametrize(
     ("question", "asks_date"),
-    [("Wanneer is de verdubbeling van het spoor tussen Zwolle en Enschede klaar?", True),
-     ("When will the railway be finished?", True), ("Wanneer gaat het nieuwe station open?", True),
-     ("Wanneer krijgt een project geld?", False),  # a condition, not a moment
-     ("Wanneer past een idee bij een portfolio?", False)],
+    [
+        ("Wanneer is de verdubbeling van het spoor tussen Zwolle en Enschede klaar?", True),
+        ("When will the railway be finished?", True),
+        ("Wanneer gaat het nieuwe station open?", True),
+        ("Wanneer krijgt een project geld?", False),  # a condition, not a moment
+        ("Wanneer past een idee bij een portfolio?", False),
+    ],
 )
 def test_completion_questions_ask_for_a_date(question, asks_date):
     assert bool(_ASKS_COMPLETION_TIME.search(question)) is asks_date
@@ -68,12 +92,20 @@ def test_completion_questions_ask_for_a_date(question, asks_date):
 
 @pytest.mark.parametrize(
     ("question", "found"),
-    [("Welke leden zitten er in de Young Twente Board?", False), ("Which companies are members of Pioneering?", False),
-     ("Wie zijn de leden van de Twente Board?", True), ("Who are the members of the Twente Board?", True),
-     ("Wie zitten er in de Twente Board?", True), ("Wat doet Pioneering?", None),
-     ("Wie is namens Saxion Hogeschool lid van de Twente Board?", None)],
+    [
+        ("Welke leden zitten er in de Young Twente Board?", False),
+        ("Which companies are members of Pioneering?", False),
+        ("Wie zijn de leden van de Twente Board?", True),
+        ("Who are the members of the Twente Board?", True),
+        ("Wie zitten er in de Twente Board?", True),
+        ("Wat doet Pioneering?", None),
+        ("Wie is namens Saxion Hogeschool lid van de Twente Board?", None),
+    ],
 )
 def test_member_questions_need_the_membership_of_what_was_asked(question, found):
-    texts = ["Leden Twente Board", *MEMBERS,
-             "De regionale actoren voor deze activiteiten zijn onder andere Novel-T, OostNL, Pioneering en WTC."]
+    texts = [
+        "Leden Twente Board",
+        *MEMBERS,
+        "De regionale actoren voor deze activiteiten zijn onder andere Novel-T, OostNL, Pioneering en WTC.",
+    ]
     assert membership_found(question, texts) is found
