@@ -365,7 +365,7 @@ def _services(data_dir: str | None):
     from assistant.services import Services
     from assistant.settings import Settings
 
-    settings = Settings(_env_file=None, data_dir=Path(data_dir)) if data_dir else Settings()  # type: ignore[call-arg]  # pydantic-settings option, not a field: mypy without the pydantic plugin sees only fields
+    settings = Settings(_env_file=None, data_dir=Path(data_dir)) if data_dir else Settings()
     return Services(settings)
 
 

@@ -164,7 +164,7 @@ def _compare(run: Run, result: dict, base: Settings, items: list[EvalItem], conf
             system.warm()
             if name == BASELINE:
                 result["baseline_build_seconds"] = round(system.pipe.build_seconds, 2)
-                result["baseline_nodes"] = len(system.pipe.nodes)
+                result["baseline_nodes"] = len(system.pipe.chunks)
         else:
             mode, expand = PIPELINE_CONFIGS[name]
             system = run.pipeline(name, base, mode, expand)
