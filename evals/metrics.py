@@ -111,10 +111,6 @@ def covered_items(passage: str, quotes: Sequence[str]) -> set[int]:
     return {i for i, q in enumerate(quotes) if (nq := normalize(q)) and nq in p}
 
 
-def ranking_of(passages: Sequence[str], quotes: Sequence[str]) -> list[set[int]]:
-    return [covered_items(p, quotes) for p in passages]
-
-
 # --------------------------------------------------------------------------------------------
 # retrieval
 # --------------------------------------------------------------------------------------------

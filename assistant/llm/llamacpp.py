@@ -53,7 +53,6 @@ class LlamaCppGenerator:
         self._llm: llama_cpp.Llama | None = None
         self._load_lock = threading.Lock()
         self._gen_lock = threading.Lock()
-        self.load_seconds: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LlamaCppGenerator:
@@ -92,9 +91,6 @@ class LlamaCppGenerator:
         with self._load_lock:
             if self._llm is not None:
                 return self._llm
-            import time
-
-            started = time.perf_counter()
             path = self.resolve_model_path()
             try:
                 import llama_cpp
@@ -113,7 +109,6 @@ class LlamaCppGenerator:
                 )
             except Exception as e:  # llama_cpp raises ValueError / RuntimeError on a bad file
                 raise GeneratorError(f"llama.cpp could not load the model {path}: {e}") from e
-            self.load_seconds = time.perf_counter() - started
             return self._llm
 
     # -- the Generator protocol ------------------------------------------------------------

@@ -14,14 +14,10 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
+from support.api_client import assert_error, auth, keyed_client
 from support.api_server import parse_sse
 
 from assistant.api.app import create_app
-from assistant.services import Services
-
-KEY = "test-key-" + uuid.uuid4().hex
-
 
 # --------------------------------------------------------------------------- fixtures / helpers
 
@@ -31,26 +27,6 @@ def client(services):
     app = create_app(services.settings, services, ui=False)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
-
-
-def keyed_client(svc: Services, key: str | None = KEY) -> TestClient:
-    settings = svc.settings.model_copy(update={"api_key": SecretStr(key) if key is not None else None})
-    return TestClient(create_app(settings, svc, ui=False), raise_server_exceptions=False)
-
-
-def auth(key: str = KEY) -> dict:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def assert_error(r, status: int, contains: str | None = None) -> dict:
-    assert r.status_code == status, r.text[:500]
-    body = r.json()
-    assert isinstance(body["error"], str) and body["error"], body
-    assert "detail" in body
-    assert "Traceback" not in r.text and 'File "' not in r.text
-    if contains:
-        assert contains.lower() in body["error"].lower(), body
-    return body
 
 
 # --------------------------------------------------------------------------- /api/ask

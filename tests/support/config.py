@@ -18,3 +18,17 @@ def make_settings(data_dir: Path, corpus_dir: Path | None = None, **overrides) -
         reports_dir=data_dir / "reports",
         **overrides,
     )
+
+
+def ingest_plan(root: Path, embedder) -> Path:
+    """A data dir under `root` holding the shipped plan, ingested with `embedder`; returns it."""
+    import shutil
+
+    from ingest.indexer import ingest
+
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PLAN, corpus / PLAN.name)
+    report = ingest(make_settings(root / "data", corpus), embedder, progress=False)
+    assert report.failed == [] and report.chunks > 20
+    return root / "data"

@@ -9,11 +9,10 @@ whatever the "not found" thresholds are."""
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 
 import pytest
-from support.config import PLAN, make_settings
+from support.config import PLAN, ingest_plan, make_settings
 from support.fakes import FakeEmbedder, FakeGenerator
 
 from assistant.answering.errors import BackendBusy, QuestionError
@@ -38,13 +37,7 @@ def embedder():
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("answer-flow")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    shutil.copy(PLAN, corpus / PLAN.name)
-    report = ingest(make_settings(root / "data", corpus), embedder, progress=False)
-    assert report.failed == [] and report.chunks > 20
-    return root / "data"
+    return ingest_plan(tmp_path_factory.mktemp("answer-flow"), embedder)
 
 
 def make_services(data_dir, embedder, generator=None, **overrides) -> Services:

@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import threading
-import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
+from support.api_client import KEY, assert_error, auth, keyed_client
 from support.api_server import parse_sse
-from support.config import PLAN, make_settings
+from support.config import ingest_plan, make_settings
 from support.fakes import FakeEmbedder, FakeGenerator
 
 from assistant.api.app import create_app
 from assistant.services import Services
-from ingest.indexer import ingest
 
-KEY = "test-key-" + uuid.uuid4().hex
 SENTENCE = (
     "De Twente Board wordt in de uitvoering bijgestaan door de uitvoeringsorganisatie Twente Board Development (TBD)."
 )
@@ -49,13 +45,7 @@ def embedder():
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory, embedder):
-    root = tmp_path_factory.mktemp("api")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    shutil.copy(PLAN, corpus / PLAN.name)
-    report = ingest(make_settings(root / "data", corpus), embedder, progress=False)
-    assert report.failed == [] and report.chunks > 20
-    return root / "data"
+    return ingest_plan(tmp_path_factory.mktemp("api"), embedder)
 
 
 @pytest.fixture(scope="module")
@@ -76,26 +66,6 @@ def services(data_dir, embedder):
 def client(services):
     with TestClient(create_app(services.settings, services, ui=False), raise_server_exceptions=False) as c:
         yield c
-
-
-def keyed_client(svc: Services, key: str | None = KEY) -> TestClient:
-    settings = svc.settings.model_copy(update={"api_key": SecretStr(key) if key is not None else None})
-    return TestClient(create_app(settings, svc, ui=False), raise_server_exceptions=False)
-
-
-def auth(key: str = KEY) -> dict:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def assert_error(r, status: int, contains: str | None = None) -> dict:
-    assert r.status_code == status, r.text[:500]
-    body = r.json()
-    assert isinstance(body["error"], str) and body["error"], body
-    assert "detail" in body
-    assert "Traceback" not in r.text and 'File "' not in r.text
-    if contains:
-        assert contains.lower() in body["error"].lower(), body
-    return body
 
 
 def assert_openai_error(r, status: int, contains: str | None = None) -> dict:

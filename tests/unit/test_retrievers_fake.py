@@ -12,7 +12,7 @@ from llama_index.core.llms import MockLLM
 from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
-from support.config import PLAN, make_settings
+from support.config import ingest_plan, make_settings
 from support.fakes import FakeEmbedder
 
 from assistant.retrieval import (
@@ -45,13 +45,8 @@ def embedder():
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory, embedder):
     root = tmp_path_factory.mktemp("retrievers")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    shutil.copy(PLAN, corpus / PLAN.name)
-    settings = make_settings(root / "data", corpus)
-    report = ingest(settings, embedder, progress=False)
-    assert report.failed == [] and report.chunks > 20
-    return settings
+    data_dir = ingest_plan(root, embedder)
+    return make_settings(data_dir, root / "corpus")
 
 
 @pytest.fixture(scope="module")
