@@ -52,6 +52,12 @@ class Answer(BaseModel):
     flagged_sentences: list[str] = Field(
         default_factory=list, description="generated sentences dropped for lack of support"
     )
+    usage: dict[str, int] = Field(
+        default_factory=dict, description="language-model tokens: prompt_tokens, completion_tokens (as OpenAI's API)"
+    )
+    notice: str | None = Field(
+        default=None, description="why the answer came from another backend than asked (busy, unavailable)"
+    )
 
 
 FitLevel = Literal["strong", "partial", "none"]

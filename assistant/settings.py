@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.llm.names import BackendName
 from ingest.config import REPO_ROOT, IngestConfig
 
 __all__ = ["REPO_ROOT", "Settings"]
@@ -31,15 +32,27 @@ class Settings(BaseSettings, IngestConfig):
     reranker_model: str = ""
 
     # answering
-    backend: Literal["extractive", "llamacpp", "openai"] = "extractive"
+    backend: BackendName = "extractive"
+    # "auto": English questions, and the kinds of question listed, go to the language model
+    # (chosen by measurement, see evals/CHOICES.md); everything else is answered extractively
+    auto_model_backend: str = "llamacpp"
+    route_english_to_model: bool = True
+    route_kinds_to_model: list[str] = Field(default_factory=lambda: ["yes_no"])
     not_found_threshold: float = 0.2
     max_answer_sentences: int = 4
+    question_aware_answers: bool = Field(
+        default=True, description="compose the span the question's kind asks for (off: the best sentences)"
+    )
     llamacpp_model_path: str = ""
     llamacpp_cache_dir: Path = Path.home() / ".cache" / "twente-assistant"
     llamacpp_n_ctx: int = 4096
     llamacpp_threads: int = 2
     llm_max_tokens: int = 320
     llm_context_passages: int = 4
+    llm_prompt: Literal["evidence", "passages"] = Field(
+        default="evidence",
+        description="what the model writes from: the selected evidence sentences, or whole passages",
+    )
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_model: str = "local"
     openai_api_key: SecretStr = SecretStr("not-needed")

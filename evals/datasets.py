@@ -20,10 +20,44 @@ CONVERSATIONS = DATA_DIR / "conversations.jsonl"
 IDEAS = DATA_DIR / "portfolio_ideas.jsonl"
 PLAN = REPO_ROOT / "corpus" / "twente-board-strategisch-plan-2020-2025.md"
 
-KINDS = ("fact", "list", "paraphrase", "english", "multi_section", "unanswerable")
+KINDS = (
+    "fact",
+    "list",
+    "paraphrase",
+    "english",
+    "multi_section",
+    "definition",
+    "reason",
+    "how",
+    "overview",
+    "yes_no",
+    "unanswerable",
+)
+# the kind of answer asked (for the answer-level checks): the item's `form`, else one from its kind
+FORM_OF_KIND = {
+    "fact": "fact",
+    "list": "list",
+    "paraphrase": "fact",
+    "english": "fact",
+    "multi_section": "list",
+    "unanswerable": "unanswerable",
+    "conversation": "follow_up",
+}
 SUBSETS = ("dev", "test", "ci", "all")
-# questions per kind in the CI subset (30 in all) and conversations (6)
-CI_PER_KIND = {"fact": 5, "list": 5, "paraphrase": 4, "english": 5, "multi_section": 4, "unanswerable": 7}
+# questions per kind in the CI subset (40 in all) and conversations (6)
+CI_PER_KIND = {
+    "fact": 5,
+    "list": 5,
+    "paraphrase": 4,
+    "english": 5,
+    "multi_section": 4,
+    "definition": 2,
+    "reason": 2,
+    "how": 2,
+    "overview": 2,
+    "yes_no": 2,
+    "unanswerable": 7,
+}
 CI_CONVERSATIONS = 6
 
 
@@ -39,6 +73,8 @@ class EvalItem:
     split: str
     history: list[ChatMessage] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)  # as given in the data; informative only
+    form: str = "fact"  # the kind of answer asked: list, names, date, amount, definition, ... (answer checks)
+    max_words: int | None = None  # how long a satisfying answer may be (None: a default per form)
 
     @property
     def is_conversation(self) -> bool:
@@ -69,6 +105,8 @@ def load_questions(path: Path = QUESTIONS) -> list[EvalItem]:
             facts=[list(f) for f in r.get("facts", [])],
             split=r["split"],
             sections=[str(e.get("section", "")) for e in r.get("evidence", [])],
+            form=r.get("form") or FORM_OF_KIND.get(r["kind"], "fact"),
+            max_words=r.get("max_words"),
         )
         for r in read_jsonl(path)
     ]
@@ -87,6 +125,8 @@ def load_conversations(path: Path = CONVERSATIONS) -> list[EvalItem]:
             split=r["split"],
             history=[ChatMessage(**m) for m in r.get("history", [])],
             sections=[str(e.get("section", "")) for e in r.get("evidence", [])],
+            form="follow_up",
+            max_words=r.get("max_words"),
         )
         for r in read_jsonl(path)
     ]
@@ -107,7 +147,7 @@ def _evenly(items: list, n: int) -> list:
 
 
 def ci_subset(questions: list[EvalItem], conversations: list[EvalItem]) -> list[EvalItem]:
-    """30 questions (per kind as in CI_PER_KIND, spread evenly by id over dev and test) + 6 conversations."""
+    """Questions per kind as in CI_PER_KIND (spread evenly by id over dev and test) + 6 conversations."""
     out: list[EvalItem] = []
     for kind, n in CI_PER_KIND.items():
         of_kind = sorted((q for q in questions if q.kind == kind), key=lambda q: q.id)

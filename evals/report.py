@@ -124,6 +124,9 @@ def render_markdown(result: dict) -> str:
             f"{BASELINE} never refuses (a plain pipeline has no not-found decision): its NF "
             "precision is n/a, NF recall 0 and every unanswerable question gets an answer.",
         ]
+    for name, config in result["configs"].items():
+        if "forms" in config and (name == result["default_config"] or "/" in name):
+            L += answers_table(name, config)
     default = result["configs"].get(result["default_config"])
     if default:
         L += [
@@ -330,6 +333,39 @@ def result_summary(result: dict) -> str:
             f"{name:<24} hit@5 {_pct(a.get('hit@5'))}  MRR {_pct(a.get('mrr'))}  nDCG@10 {_pct(a.get('ndcg@10'))}  "
             f"facts {_pct(a.get('fact_recall'))}  cit.P {_pct(a.get('citation_precision'))}  "
             f"NF P/R {_pct(a.get('not_found_precision'))}/{_pct(a.get('not_found_recall'))}  "
-            f"refused {_pct(a.get('refusal_rate_answerable'))}"
+            f"refused {_pct(a.get('refusal_rate_answerable'))}  acceptable {_pct(a.get('acceptable'))}"
         )
     return "\n".join(lines)
+
+
+def answers_table(name: str, config: dict) -> list[str]:
+    """Answers that answer: the acceptable rate and each check, per kind of answer and language,
+    per split (evals/answer_metrics.py)."""
+    lines = [
+        "",
+        f"## Answers that answer ({name})",
+        "",
+        "An answer is acceptable when it has every required fact, leads with one, is in the question's "
+        "language, is no longer than the question needs and every cited passage supports it; an "
+        "unanswerable question's answer when it is refused.",
+        "",
+        "| split | acceptable | complete | first | language | length | cited |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for split, agg in config["splits"].items():
+        lines.append(
+            f"| {split} | {_pct(agg.get('acceptable'))} | {_pct(agg.get('complete'))} | {_pct(agg.get('first'))} | "
+            f"{_pct(agg.get('language'))} | {_pct(agg.get('length'))} | {_pct(agg.get('cited'))} |"
+        )
+    lines += [
+        "",
+        "| kind / language | n | acceptable | complete | first | language | length | cited |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key, agg in config["forms"].items():
+        lines.append(
+            f"| {key} | {agg['n']} | {_pct(agg.get('acceptable'))} | {_pct(agg.get('complete'))} | "
+            f"{_pct(agg.get('first'))} | {_pct(agg.get('language'))} | {_pct(agg.get('length'))} | "
+            f"{_pct(agg.get('cited'))} |"
+        )
+    return lines

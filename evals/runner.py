@@ -42,6 +42,7 @@ from evals.scoring import (
     CHUNKING_CRITERION,
     FUSION_CRITERION,
     aggregate,
+    by_form_and_language,
     by_kind,
     by_split,
     choose_by,
@@ -176,6 +177,7 @@ def _compare(run: Run, result: dict, base: Settings, items: list[EvalItem], conf
             "records": records,
             "splits": by_split(records),
             "kinds": by_kind(records),
+            "forms": by_form_and_language(records),
             "seconds": round(time.perf_counter() - t0, 2),
             "refuses": system.refuses,
             "passage_words": passage_words(system),
@@ -218,6 +220,7 @@ def _language_model(
                 "records": records,
                 "splits": by_split(records),
                 "kinds": by_kind(records),
+                "forms": by_form_and_language(records),
                 "seconds": round(time.perf_counter() - t0, 2),
                 "refuses": True,
             }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from assistant.answering.prompts import TEXTS
 from assistant.schema import Answer
 from evals import datasets
+from evals.answer_metrics import answer_checks
 from evals.datasets import EvalItem
 from evals.metrics import (
     K_VALUES,
@@ -19,6 +20,7 @@ from evals.metrics import (
     split_claims,
 )
 
+ANSWER_CHECKS = ("acceptable", "complete", "first", "language", "length", "cited")
 RETRIEVAL_KEYS = (*(f"hit@{k}" for k in K_VALUES), *(f"recall@{k}" for k in K_VALUES), "mrr", "ndcg@10")
 # fixed phrases the service adds around quotes: not claims
 SKIP_PHRASES = [TEXTS["en"]["quoted"], TEXTS["en"]["nearest"], TEXTS["nl"]["nearest"]]
@@ -68,6 +70,18 @@ def score_item(item: EvalItem, answer: Answer, ranked: list[str] | None, units: 
         cited = {c.id: c.text for c in answer.citations}
         rec.update(citation_scores(claims, cited, item.quotes))
         rec["claims"] = len(claims)
+    rec["form"] = item.form
+    rec["backend"] = answer.backend
+    rec["checks"] = answer_checks(
+        answer=answer.answer,
+        refused=refused,
+        answerable=item.answerable,
+        language=item.language,
+        kind=item.form,
+        facts=item.facts,
+        citation_precision=rec.get("citation_precision"),
+        max_words=item.max_words,
+    )
     return rec
 
 
@@ -81,6 +95,9 @@ def aggregate(records: list[dict]) -> dict:
     out["citation_precision"] = mean(r.get("citation_precision") for r in records)
     out["citation_recall"] = mean(r.get("citation_recall") for r in records)
     out.update(refusal_scores((r["answerable"], r["status"] == "not_found") for r in records))
+    for check in ANSWER_CHECKS:
+        values = [r["checks"][check] for r in records if r.get("checks") and r["checks"][check] is not None]
+        out[check] = sum(values) / len(values) if values else None
     out["latency"] = latency_summary(r["timings"] for r in records)
     for key in ("llm_faithfulness", "llm_relevance"):
         if any(key in r for r in records):
@@ -94,6 +111,21 @@ def by_split(records: list[dict]) -> dict:
         part = [r for r in records if r["split"] == split]
         if part and len(part) < len(records):
             out[split] = aggregate(part)
+    return out
+
+
+def by_form_and_language(records: list[dict]) -> dict:
+    """The answer-level figures per kind of answer asked (form) and language, and per language."""
+    out: dict = {}
+    for lang in ("nl", "en"):
+        part = [r for r in records if r["language"] == lang]
+        if part:
+            out[f"all/{lang}"] = aggregate(part)
+    for form in sorted({r["form"] for r in records}):
+        for lang in ("nl", "en"):
+            part = [r for r in records if r["form"] == form and r["language"] == lang]
+            if part:
+                out[f"{form}/{lang}"] = aggregate(part)
     return out
 
 

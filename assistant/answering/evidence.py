@@ -56,6 +56,9 @@ class ScoredSentence:
     score: float
     dense: float
     lexical: float
+    section_key: str = ""  # document and section the sentence stands in
+    section_label: str = ""  # "§6.1 Focus op impactportfolio's"
+    chunk_kind: str = "body"  # body | quote | members | front (ingest/structure)
 
 
 class SentenceBank:
@@ -110,10 +113,31 @@ def score_sentences(
         for chunk in passage.chunks:
             sentences, vectors = bank.get(chunk.chunk_id, chunk.text)
             dense = vectors @ qv if qv is not None else np.zeros(len(sentences))
+            key = f"{chunk.doc_id}#{chunk.section_number or ''}#{chunk.heading_path}"
+            label = " ".join(
+                x
+                for x in (
+                    f"§{chunk.section_number}" if chunk.section_number else "",
+                    chunk.section_title or chunk.doc_title,
+                )
+                if x
+            )
             for s, d in zip(sentences, dense, strict=True):
                 terms = content_terms(analyzer, s)
                 lexical = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
-                out.append(ScoredSentence(s, pi, position, float(d) + 0.1 * lexical + rank_bonus, float(d), lexical))
+                out.append(
+                    ScoredSentence(
+                        s,
+                        pi,
+                        position,
+                        float(d) + 0.1 * lexical + rank_bonus,
+                        float(d),
+                        lexical,
+                        key,
+                        label,
+                        chunk.kind,
+                    )
+                )
                 position += 1
     return out
 
@@ -315,6 +339,11 @@ def judge(
     if membership_found(question, [s.text for s in sentences] + headings) is False:
         return Evidence(False, score, "asks who the members are; no passage lists them for what was asked")
     return Evidence(score >= threshold, score, f"gap={gap:.3f} coverage={coverage:.2f} top={top.dense:.3f}")
+
+
+def has_time(text: str) -> bool:
+    """Whether a text states a moment: a year, a month, or a period word."""
+    return bool(_HAS_TIME.search(text))
 
 
 def tokens_overlap(a: str, b: str) -> float:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from assistant.answering.citations import citation_for, section_label
+from assistant.answering.compose import compose_span
 from assistant.answering.evidence import ScoredSentence
 from assistant.answering.prompts import TEXTS
+from assistant.answering.question import QuestionForm
 from assistant.answering.text import MARKER, clean_output
 from assistant.retrieval import Retrieval
 from assistant.schema import Answer
@@ -69,9 +71,21 @@ def not_found_answer(question: str, standalone: str, retrieval: Retrieval, lang:
 
 
 def compose_extractive(
-    question: str, standalone: str, retrieval: Retrieval, sentences: list[ScoredSentence], lang: str, max_sentences: int
+    question: str,
+    standalone: str,
+    retrieval: Retrieval,
+    sentences: list[ScoredSentence],
+    lang: str,
+    max_sentences: int,
+    form: QuestionForm | None = None,
 ) -> Answer:
-    chosen = select_sentences(sentences, max_sentences)
+    """The answer made of quoted evidence: the span the question's form asks for, or (without a
+    form) the best sentences within a margin of the best."""
+    if form is not None:
+        span = compose_span(form, sentences)
+        chosen, overview = span.sentences, span.overview
+    else:
+        chosen, overview = select_sentences(sentences, max_sentences), False
     numbering: dict[int, int] = {}
     lines: list[str] = []
     prose: list[str] = []
@@ -79,7 +93,9 @@ def compose_extractive(
         n = numbering.setdefault(s.passage_index, len(numbering) + 1)
         # bracketed numbers inside the quoted document would pass for citation markers
         text = MARKER.sub("", clean_output(s.text)).replace("  ", " ").strip()
-        if text.startswith("- "):
+        if overview:
+            lines.append(f"- {s.section_label}: {text} [{n}]")
+        elif text.startswith("- "):
             if prose:
                 lines.append(" ".join(prose))
                 prose = []

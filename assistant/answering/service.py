@@ -16,11 +16,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from assistant.answering.citations import check_citations, citation_for
-from assistant.answering.errors import BackendBusy, QuestionError
+from assistant.answering.compose import writer_evidence
+from assistant.answering.errors import QuestionError
 from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, score_sentences
 from assistant.answering.extractive import compose_extractive, not_found_answer
 from assistant.answering.followup import condense, is_follow_up, ordinal_of
-from assistant.answering.prompts import answer_messages, condense_messages
+from assistant.answering.prompts import answer_messages, condense_messages, evidence_messages
+from assistant.answering.question import analyse
 from assistant.answering.text import MARKER, text_problem
 from assistant.llm.base import Generator, GeneratorError, generate
 from assistant.llm.names import BACKENDS
@@ -112,11 +114,22 @@ class AnswerService:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         generator = None
-        if backend != "extractive" and not self.llm_slots.acquire(blocking=False):
-            raise BackendBusy("all language-model slots are busy; retry shortly")
+        routed = backend == "auto"
+        if routed:
+            backend = self.route(question)
+        notice = None
+        holding = backend != "extractive" and self.llm_slots.acquire(blocking=False)
+        if backend != "extractive" and not holding:
+            # degrade instead of failing: the extractive answer now, marked as such
+            backend, notice = "extractive", "busy"
         try:
-            if backend != "extractive":
-                generator = self._generator(backend)
+            if holding:
+                try:
+                    generator = self._generator(backend)
+                except GeneratorError:
+                    if not routed:
+                        raise
+                    backend, notice = "extractive", "unavailable"
             t = time.perf_counter()
             # markup in a question is noise to retrieval (its code would match words such as
             # "alert"); the question itself is echoed as sent, escaped
@@ -136,6 +149,7 @@ class AnswerService:
                 answer = self._not_found(question, standalone, retrieval, lang, backend, evidence)
                 yield Event("sources", answer.citations)
                 answer.timings = {**timings, "total": _ms(started)}
+                answer.notice = notice
                 yield Event("final", answer)
                 return
             if generator is None:
@@ -144,14 +158,23 @@ class AnswerService:
                 timings["generate"] = _ms(t)
                 yield Event("sources", answer.citations)
                 answer.timings = {**timings, "total": _ms(started)}
+                answer.notice = notice
                 yield Event("final", answer)
                 return
             yield from self._generated(
                 question, standalone, retrieval, sentences, lang, backend, generator, timings, started
             )
         finally:
-            if backend != "extractive":
+            if holding:
                 self.llm_slots.release()
+
+    def route(self, question: str) -> str:
+        """The backend "auto" picks for a question: the language model for English questions and
+        the kinds of question it answers better (settings.route_*), extractive otherwise."""
+        lang = detect_language(question)
+        kind = analyse(question).kind
+        to_model = (lang == "en" and self.settings.route_english_to_model) or kind in self.settings.route_kinds_to_model
+        return self.settings.auto_model_backend if to_model else "extractive"
 
     # ---- stages -------------------------------------------------------------------------------
     def _condense(self, question: str, history: list[ChatMessage], generator: Generator | None) -> str:
@@ -176,19 +199,33 @@ class AnswerService:
     def _extractive(
         self, question: str, standalone: str, retrieval: Retrieval, sentences: list[ScoredSentence], lang: str
     ) -> Answer:
-        return compose_extractive(question, standalone, retrieval, sentences, lang, self.settings.max_answer_sentences)
+        form = analyse(standalone) if self.settings.question_aware_answers else None
+        return compose_extractive(
+            question, standalone, retrieval, sentences, lang, self.settings.max_answer_sentences, form
+        )
 
     def _generated(
         self, question, standalone, retrieval, sentences, lang, backend, generator, timings, started
     ) -> Iterator[Event]:
-        passages = retrieval.passages[: self.settings.llm_context_passages]
+        if self.settings.llm_prompt == "evidence":
+            form = analyse(standalone)
+            evidence = writer_evidence(form, sentences)
+            passages = [retrieval.passages[pi] for pi, _ in evidence]
+            messages = evidence_messages(
+                standalone,
+                [(n, group[0].section_label, [s.text for s in group]) for n, (_, group) in enumerate(evidence, 1)],
+                lang,
+            )
+        else:
+            passages = retrieval.passages[: self.settings.llm_context_passages]
+            messages = answer_messages(standalone, passages, sentences, lang)
         citations = [citation_for(i + 1, p) for i, p in enumerate(passages)]
         yield Event("sources", citations)
-        messages = answer_messages(standalone, passages, sentences, lang)
         gen_start = time.perf_counter()
         pieces: list[str] = []
+        usage: dict[str, int] = {}
         try:
-            for piece in generator.stream(messages, self.settings.llm_max_tokens):
+            for piece in generator.stream(messages, self.settings.llm_max_tokens, usage=usage):
                 if not pieces:
                     timings["first_token"] = _ms(gen_start)
                 pieces.append(piece)
@@ -203,6 +240,7 @@ class AnswerService:
             fallback = self._extractive(question, standalone, retrieval, sentences, lang)
             fallback.backend = backend
             fallback.flagged_sentences = flagged
+            fallback.usage = usage
             fallback.timings = {**timings, "total": _ms(started)}
             yield Event("final", fallback)
             return
@@ -221,6 +259,7 @@ class AnswerService:
                 question=question,
                 standalone_question=standalone,
                 flagged_sentences=flagged,
+                usage=usage,
                 timings={**timings, "total": _ms(started)},
             ),
         )

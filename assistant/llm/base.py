@@ -19,8 +19,11 @@ class GeneratorError(Exception):
 class Generator(Protocol):
     name: str
 
-    def stream(self, messages: list[dict], max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
-        """Yield text pieces as the model produces them."""
+    def stream(
+        self, messages: list[dict], max_tokens: int, temperature: float = 0.0, usage: dict[str, int] | None = None
+    ) -> Iterator[str]:
+        """Yield text pieces as the model produces them. `usage`, when given, is filled with
+        ``prompt_tokens`` and ``completion_tokens`` (as OpenAI's API counts them) once the stream ends."""
         ...
 
 

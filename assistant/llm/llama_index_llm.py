@@ -26,13 +26,20 @@ class LlamaIndexGenerator:
         self.llm = llm
         self.name = name or f"llama-index/{llm.metadata.model_name}"
 
-    def stream(self, messages: list[dict], max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
-        """Yield the text deltas of ``llm.stream_chat``."""
+    def stream(
+        self, messages: list[dict], max_tokens: int, temperature: float = 0.0, usage: dict[str, int] | None = None
+    ) -> Iterator[str]:
+        """Yield the text deltas of ``llm.stream_chat``; usage counts the deltas as completion tokens
+        (llama-index's streaming interface reports no token counts of its own)."""
         chat = [ChatMessage(role=MessageRole(m["role"]), content=m["content"]) for m in messages]
+        deltas = 0
         try:
             for response in self.llm.stream_chat(chat, max_tokens=max_tokens, temperature=temperature):
                 if response.delta:
+                    deltas += 1
                     yield response.delta
+            if usage is not None:
+                usage["completion_tokens"] = deltas
         except GeneratorError:
             raise
         except Exception as exc:  # any integration's own errors (HTTP, client, runtime)

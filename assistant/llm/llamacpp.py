@@ -113,8 +113,10 @@ class LlamaCppGenerator:
 
     # -- the Generator protocol ------------------------------------------------------------
 
-    def stream(self, messages: list[dict], max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
-        """Yield content pieces. Holds the generation lock until exhausted or closed."""
+    def stream(
+        self, messages: list[dict], max_tokens: int, temperature: float = 0.0, usage: dict[str, int] | None = None
+    ) -> Iterator[str]:
+        """Yield content pieces (one token each). Holds the generation lock until exhausted or closed."""
         llm = self.load()
         with self._gen_lock:
             try:
@@ -129,6 +131,7 @@ class LlamaCppGenerator:
                         stream=True,
                     ),
                 )
+                generated = 0
                 try:
                     for chunk in chunks:
                         choices = chunk.get("choices") or []
@@ -136,7 +139,12 @@ class LlamaCppGenerator:
                             continue
                         piece = (choices[0].get("delta") or {}).get("content")
                         if piece:
+                            generated += 1
                             yield piece
+                    if usage is not None:
+                        # the context holds the templated prompt and what was generated
+                        usage["completion_tokens"] = generated
+                        usage["prompt_tokens"] = max(0, int(llm.n_tokens) - generated)
                 finally:
                     close = getattr(chunks, "close", None)
                     if close is not None:

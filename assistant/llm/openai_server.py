@@ -51,8 +51,11 @@ class OpenAIGenerator:
             timeout=settings.openai_timeout,
         )
 
-    def stream(self, messages: list[dict], max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
-        """Yield content deltas of a streamed chat completion."""
+    def stream(
+        self, messages: list[dict], max_tokens: int, temperature: float = 0.0, usage: dict[str, int] | None = None
+    ) -> Iterator[str]:
+        """Yield content deltas of a streamed chat completion; usage as the server reports it (a
+        final usage chunk), else the number of streamed pieces as completion tokens."""
         try:
             response = self._client.chat.completions.create(
                 model=self.model,
@@ -65,6 +68,9 @@ class OpenAIGenerator:
             n_pieces = 0
             with response:
                 for chunk in response:
+                    if chunk.usage is not None and usage is not None:
+                        usage["prompt_tokens"] = int(chunk.usage.prompt_tokens)
+                        usage["completion_tokens"] = int(chunk.usage.completion_tokens)
                     if not chunk.choices:  # e.g. a final usage-only chunk
                         continue
                     choice = chunk.choices[0]
@@ -75,6 +81,8 @@ class OpenAIGenerator:
                         yield piece
         except openai.OpenAIError as e:
             raise self._error("chat completion", e) from e
+        if usage is not None and "completion_tokens" not in usage:
+            usage["completion_tokens"] = n_pieces
         if finish_reason is None:
             # A stream that stops without a finish_reason was cut off. llama_cpp.server does this
             # (HTTP 200, empty event stream) when the prompt exceeds its context window.

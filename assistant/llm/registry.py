@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from assistant.llm.base import Generator, GeneratorError
 from assistant.llm.llamacpp import LlamaCppGenerator
-from assistant.llm.names import BACKENDS
+from assistant.llm.names import MODEL_BACKENDS
 from assistant.llm.openai_server import OpenAIGenerator
 from assistant.settings import Settings
 
@@ -14,7 +14,7 @@ GENERATORS: dict[str, Callable[[Settings], Generator]] = {
     "llamacpp": LlamaCppGenerator.from_settings,
     "openai": OpenAIGenerator.from_settings,
 }
-assert set(GENERATORS) == set(BACKENDS) - {"extractive"}, "names.BACKENDS and GENERATORS disagree"
+assert set(GENERATORS) == set(MODEL_BACKENDS), "names.MODEL_BACKENDS and GENERATORS disagree"
 
 
 def make_generator(name: str, settings: Settings) -> Generator:

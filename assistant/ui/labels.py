@@ -14,9 +14,15 @@ EXAMPLE_QUESTIONS = (
 )
 
 BACKEND_LABELS = {
-    "extractive": "Extractief (standaard, zonder taalmodel)",
+    "auto": "Automatisch (per vraag het beste: citaten, of het taalmodel voor Engels)",
+    "extractive": "Extractief (zonder taalmodel)",
     "llamacpp": "Lokaal taalmodel (llama.cpp)",
     "openai": "OpenAI-compatibele server",
+}
+# why an answer came from another backend than asked (Answer.notice)
+NOTICES = {
+    "busy": "het taalmodel was bezet: direct beantwoord met citaten",
+    "unavailable": "het taalmodel is niet beschikbaar: beantwoord met citaten",
 }
 # (label, name) pairs for the backend dropdowns, in the order of assistant.llm.names.BACKENDS
 BACKEND_CHOICES = tuple((BACKEND_LABELS[name], name) for name in BACKENDS)

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from assistant.failures import classify
 from assistant.schema import Answer, Citation, PlanCondition, PortfolioFit
-from assistant.ui.labels import BACKEND_LABELS, FAILURES, FIT_LEVELS, VERDICTS, L
+from assistant.ui.labels import BACKEND_LABELS, FAILURES, FIT_LEVELS, NOTICES, VERDICTS, L
 
 # ---- escaping ---------------------------------------------------------------------------------
 
@@ -143,7 +143,8 @@ def sources_html(
 def answer_meta(answer: Answer) -> str:
     total = answer.timings.get("total")
     label = BACKEND_LABELS.get(answer.backend, answer.backend)
-    return f"{label}" + (f" · {total / 1000:.1f} s" if total is not None else "")
+    notice = NOTICES.get(answer.notice or "", "")
+    return f"{label}" + (f" · {notice}" if notice else "") + (f" · {total / 1000:.1f} s" if total is not None else "")
 
 
 # ---- portfolio --------------------------------------------------------------------------------

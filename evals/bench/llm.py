@@ -33,10 +33,10 @@ class _RecordingGenerator:
     def load(self):
         return self.inner.load()
 
-    def stream(self, messages, max_tokens, temperature=0.0):
+    def stream(self, messages, max_tokens, temperature=0.0, usage=None):
         self.calls.append((messages, max_tokens, temperature))
         self.inner.load().reset()
-        yield from self.inner.stream(messages, max_tokens, temperature)
+        yield from self.inner.stream(messages, max_tokens, temperature, usage)
 
 
 def _llm_questions(n: int) -> list[str]:

@@ -23,7 +23,7 @@ class Counting:
     def __init__(self, inner):
         self.inner, self.calls, self.name = inner, 0, inner.name
 
-    def stream(self, messages, max_tokens, temperature=0.0):
+    def stream(self, messages, max_tokens, temperature=0.0, usage=None):
         self.calls += 1
         yield from self.inner.stream(messages, max_tokens, temperature)
 

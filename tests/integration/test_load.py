@@ -62,7 +62,7 @@ class GatedLLM:
         self.active = 0
         self.max_active = 0
 
-    def stream(self, messages, max_tokens, temperature=0.0):
+    def stream(self, messages, max_tokens, temperature=0.0, usage=None):
         with self.lock:
             self.started += 1
             self.active += 1

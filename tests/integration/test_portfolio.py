@@ -348,7 +348,7 @@ class FakeGenerator:
         self.text = text
         self.messages: list[dict] = []
 
-    def stream(self, messages, max_tokens, temperature=0.0):
+    def stream(self, messages, max_tokens, temperature=0.0, usage=None):
         self.messages = messages
         for i in range(0, len(self.text), 7):
             yield self.text[i : i + 7]

@@ -140,7 +140,9 @@ class FakeGenerator:
         one = reply[min(n, len(reply) - 1)]
         return one(messages) if callable(one) else one
 
-    def stream(self, messages: list[dict], max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
+    def stream(
+        self, messages: list[dict], max_tokens: int, temperature: float = 0.0, usage: dict[str, int] | None = None
+    ) -> Iterator[str]:
         with self._lock:
             n = len(self.calls)
             self.calls.append(
@@ -151,7 +153,11 @@ class FakeGenerator:
             raise RuntimeError(f"FakeGenerator was never released (waited {self.block_timeout:g} s)")
         if self.error is not None:
             raise self.error
-        for i, piece in enumerate(re.findall(r"\s*\S+", self._text_for(messages, n))):
+        pieces = re.findall(r"\s*\S+", self._text_for(messages, n))
+        for i, piece in enumerate(pieces):
             if self.fail_after is not None and i >= self.fail_after:
                 raise GeneratorError("the fake model fell over")
             yield piece
+        if usage is not None:  # a word is a token here
+            usage["prompt_tokens"] = sum(len(str(m.get("content", "")).split()) for m in messages)
+            usage["completion_tokens"] = len(pieces)

@@ -324,7 +324,7 @@ def test_language_model_falling_over_mid_answer_is_503(client):
     assert "fell over" in body["error"]
 
 
-def test_busy_language_model_is_503_with_retry_after(data_dir, embedder):
+def test_busy_language_model_degrades_to_the_extractive_answer(data_dir, embedder):
     gate = threading.Event()
     gen = FakeGenerator(quoting_reply, block=gate)
     svc = Services(make_settings(data_dir, llm_queue_size=1), embedder=embedder, generators={"llamacpp": gen})
@@ -333,17 +333,19 @@ def test_busy_language_model_is_503_with_retry_after(data_dir, embedder):
         holder.start()
         try:
             assert gen.started.wait(30)  # the one slot is taken
-            for path in ("/api/ask", "/api/chat/stream"):
-                r = c.post(path, json={"question": SENTENCE, "backend": "llamacpp"})
-                body = assert_error(r, 503, "busy")
-                assert int(r.headers["retry-after"]) > 0 and body["code"] == "backend_busy"
+            r = c.post("/api/ask", json={"question": SENTENCE, "backend": "llamacpp"})
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert body["backend"] == "extractive" and body["notice"] == "busy" and body["citations"]
+            r = c.post("/api/chat/stream", json={"question": SENTENCE, "backend": "llamacpp"})
+            final = [data for event, data in parse_sse(r.text.splitlines()) if event == "final"]
+            assert r.status_code == 200 and final and final[0]["notice"] == "busy"
             r = c.post(
                 "/v1/chat/completions",
                 json={"model": "twente-assistant-llamacpp", "messages": [{"role": "user", "content": SENTENCE}]},
             )
-            assert_openai_error(r, 503, "busy")
-            assert int(r.headers["retry-after"]) > 0
-            assert len(gen.calls) == 1  # the refused requests never reached the model
+            assert r.status_code == 200 and r.json()["notice"] == "busy"
+            assert len(gen.calls) == 1  # the degraded requests never reached the model
         finally:
             gate.set()
             holder.join(30)
@@ -445,8 +447,22 @@ def test_chat_completion_is_openai_shaped(client):
     assert sources and citations and body["status"] == "answered"
     assert {int(n) for n in MARKER.findall(answer)} == {c["id"] for c in citations}
     assert [line.split(" ", 1)[0] for line in sources.splitlines()] == [f"[{c['id']}]" for c in citations]
-    usage = body["usage"]
-    assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
+    # an extractive answer asks no model: no tokens
+    assert body["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+
+
+def test_usage_is_the_models_own_count(client, services):
+    r = client.post(
+        "/v1/chat/completions",
+        json={"model": "twente-assistant-openai", "messages": [{"role": "user", "content": SENTENCE}]},
+    )
+    assert r.status_code == 200, r.text
+    usage = r.json()["usage"]
+    answer = services.answers.ask(SENTENCE, backend="openai")
+    assert answer.usage["prompt_tokens"] > 0 and answer.usage["completion_tokens"] > 0
+    # the fake counts words: the prompt holds the question and the sources
+    assert usage["prompt_tokens"] > len(SENTENCE.split())
+    assert usage["completion_tokens"] > 0
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
 
 

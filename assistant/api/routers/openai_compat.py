@@ -15,7 +15,6 @@ client has no way to replace text it already showed.
 from __future__ import annotations
 
 import json
-import math
 import time
 import uuid
 from collections.abc import Iterator
@@ -108,14 +107,10 @@ def content_of(answer: Answer) -> str:
     return f"{answer.answer}\n\n{block}" if block else answer.answer
 
 
-def rough_tokens(text: str) -> int:
-    """About four characters a token: enough for clients that show or budget usage."""
-    return max(1, math.ceil(len(text) / 4)) if text else 0
-
-
-def usage(question: str, history: list[ChatMessage], content: str) -> dict:
-    prompt = rough_tokens(question) + sum(rough_tokens(m.content) for m in history)
-    completion = rough_tokens(content)
+def usage(answer: Answer) -> dict:
+    """The language model's own token counts for this answer (0 for an extractive answer)."""
+    prompt = int(answer.usage.get("prompt_tokens", 0))
+    completion = int(answer.usage.get("completion_tokens", 0))
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
@@ -162,10 +157,11 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, s
                         "logprobs": None,
                     }
                 ],
-                "usage": usage(question, history, content),
+                "usage": usage(answer),
                 "citations": [c.model_dump(mode="json") for c in answer.citations],
                 "status": answer.status,
                 "backend": answer.backend,
+                "notice": answer.notice,
             }
         )
 
@@ -200,14 +196,14 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, s
             block = sources_block(answer.citations)
             if block:
                 yield chunk({"content": "\n\n" + block})
-            content = content_of(answer)
             yield chunk(
                 {},
                 "stop",
-                usage=usage(question, history, content),
+                usage=usage(answer),
                 citations=[c.model_dump(mode="json") for c in answer.citations],
                 status=answer.status,
                 backend=answer.backend,
+                notice=answer.notice,
             )
         except Exception as exc:  # in-band error, the way OpenAI streams report them
             failure = describe(exc)

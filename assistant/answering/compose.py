@@ -1,0 +1,271 @@
+"""Question-aware extractive composition: pick the span of the evidence that answers what was asked.
+
+The kind of question (`question.analyse`) decides what to look for among the scored sentences:
+a list whole with the sentence that introduces it; the sentence that names a term plus the one that
+explains it; the sentence with the names, the date or the amount asked for; a reason; one line per
+section for an overview. The answer leads with that span and adds nothing from elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.answering.evidence import ScoredSentence, has_number, has_time
+from assistant.answering.question import QuestionForm
+from ingest.dutch import fold, words
+
+# how far below the best sentence a sentence of the asked kind may score and still be chosen
+KIND_MARGIN = 0.06
+# a list block wins over an enumerating sentence scoring up to this much more
+LIST_BONUS = 0.02
+# ... and either gets this when it names the noun the question asks for
+NOUN_BONUS = 0.03
+# a sentence of another passage joins a list answer when it scores within this of the span
+SECOND_PART_MARGIN = 0.035
+# a second sentence joins the best one only when it is this close (and adjacent, same passage)
+FOLLOW_MARGIN = 0.015
+OVERVIEW_SECTIONS = 4
+OVERVIEW_MARGIN = 0.08
+
+_REASON = re.compile(
+    r"\b(?:omdat|doordat|want|daardoor|daarom|zodat|waardoor|om\s+\w+(?:\s+\w+){0,6}\s+te|"
+    r"because|so\s+that|in\s+order\s+to|therefore)\b",
+    re.I,
+)
+# a sentence that enumerates inside itself: "publieke, privaat/publieke en private financieringsbronnen"
+_ENUMERATION = re.compile(r"(?:[^,;]+,){2,}|(?:[^,;]+,)[^,;]+\b(?:en|of|and|or)\b")
+_NAME = re.compile(r"(?<!^)(?<![.:;!?]\s)\b[A-ZÀ-Þ][\w'’&-]+")
+_CONTINUES = re.compile(
+    r"^\s*(?:het|dit|deze|die|dat|daarbij|daarmee|zo|ook|hierbij|hiermee|dat\s+betekent|it|this|these|that|so)\b", re.I
+)
+
+
+@dataclass
+class Span:
+    """Sentences that answer, in reading order; `lines` keeps a list's items on lines of their own."""
+
+    sentences: list[ScoredSentence]
+    overview: bool = False
+
+
+def _is_item(s: ScoredSentence) -> bool:
+    return s.text.lstrip().startswith("- ")
+
+
+def _is_intro(s: ScoredSentence) -> bool:
+    return s.text.rstrip().endswith(":")
+
+
+def _by_passage(sentences: Sequence[ScoredSentence]) -> dict[int, list[ScoredSentence]]:
+    groups: dict[int, list[ScoredSentence]] = {}
+    for s in sentences:
+        groups.setdefault(s.passage_index, []).append(s)
+    for group in groups.values():
+        group.sort(key=lambda s: s.position)
+    return groups
+
+
+def _dedupe(sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """Overlap sentences repeat at chunk boundaries: keep the first of each text."""
+    seen: set[str] = set()
+    out = []
+    for s in sentences:
+        key = " ".join(s.text.split()).lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def list_blocks(sentences: Sequence[ScoredSentence]) -> list[list[ScoredSentence]]:
+    """Every run of list items with the sentence before it (its intro), per passage."""
+    blocks = []
+    for group in _by_passage(sentences).values():
+        group = _dedupe(group)
+        i = 0
+        while i < len(group):
+            if not _is_item(group[i]):
+                i += 1
+                continue
+            start = i
+            while i < len(group) and _is_item(group[i]):
+                i += 1
+            intro = [group[start - 1]] if start > 0 and not _is_item(group[start - 1]) else []
+            blocks.append(intro + group[start:i])
+    return blocks
+
+
+def _block_score(block: list[ScoredSentence], form: QuestionForm) -> float:
+    items = [s for s in block if _is_item(s)]
+    score = max(s.score for s in block) + _noun_bonus(block[0], form)
+    if form.count and len(items) == form.count:
+        score += 0.02
+    if block and _is_intro(block[0]):
+        score += 0.005
+    return score
+
+
+def _best_of(candidates: Sequence[ScoredSentence], top: ScoredSentence, margin: float) -> ScoredSentence:
+    good = [s for s in candidates if s.score >= top.score - margin]
+    return max(good, key=lambda s: s.score) if good else top
+
+
+def _with_list(chosen: ScoredSentence, sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """A sentence that introduces a list (or is one of its items) comes with the whole list."""
+    group = _dedupe(_by_passage(sentences)[chosen.passage_index])
+    idx = next(i for i, s in enumerate(group) if s.position == chosen.position or s.text == chosen.text)
+    if not (_is_intro(chosen) or _is_item(chosen)):
+        return [chosen]
+    start = idx
+    while start > 0 and _is_item(group[start]):
+        start -= 1
+    end = idx + 1
+    while end < len(group) and _is_item(group[end]):
+        end += 1
+    return group[start:end]
+
+
+def _then_next(
+    chosen: ScoredSentence, sentences: Sequence[ScoredSentence], always: bool = False, enumeration: bool = False
+) -> list[ScoredSentence]:
+    """The chosen sentence and, when it continues the thought (or, with `enumeration`, when it
+    enumerates what the chosen one announces), the next one of its passage."""
+    group = _dedupe(_by_passage(sentences)[chosen.passage_index])
+    idx = next((i for i, s in enumerate(group) if s.text == chosen.text), None)
+    if idx is None or idx + 1 >= len(group):
+        return [chosen]
+    nxt = group[idx + 1]
+    close = nxt.score >= chosen.score - FOLLOW_MARGIN
+    if always or close or _CONTINUES.match(nxt.text) or (enumeration and _ENUMERATION.search(nxt.text)):
+        return [chosen, *(_with_list(nxt, sentences) if _is_intro(nxt) else [nxt])]
+    return [chosen]
+
+
+def _noun_bonus(s: ScoredSentence, form: QuestionForm) -> float:
+    """A list's intro or an enumeration that names what was asked for ("actoren") is the answer."""
+    return NOUN_BONUS if form.noun and _mentions(s.text, form.noun) else 0.0
+
+
+def _mentions(sentence: str, term: str) -> bool:
+    """The sentence names the term: all its content words (folded, as prefixes for Dutch endings)."""
+    needed = [fold(w)[:7] for w in words(term) if len(w) > 2]
+    have = [fold(w) for w in words(sentence)]
+    return bool(needed) and all(any(h.startswith(n) for h in have) for n in needed)
+
+
+def _names_in(text: str) -> int:
+    return len(_NAME.findall(text))
+
+
+def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Span:
+    """The sentences that answer a question of this form, in the order they are to be read."""
+    if not sentences:
+        return Span([])
+    ranked = sorted(sentences, key=lambda s: -s.score)
+    top = ranked[0]
+
+    if form.kind == "overview":
+        return Span(_overview(ranked), overview=True)
+
+    if form.wants_many:
+        span = _many(form, ranked, sentences)
+        return Span(_with_second_part(span, ranked) if form.parts > 1 else span)
+
+    if form.kind == "definition" and form.term:
+        naming = [s for s in ranked if _mentions(s.text, form.term)]
+        chosen = _best_of(naming, top, KIND_MARGIN * 2)
+        short = len(chosen.text.split()) < 25
+        return Span(_with_list(chosen, sentences) if _is_intro(chosen) else _then_next(chosen, sentences, always=short))
+
+    finders = {"date": has_time, "amount": has_number, "reason": lambda t: bool(_REASON.search(t))}
+    if form.kind in finders:
+        chosen = _best_of([s for s in ranked if finders[form.kind](s.text)], top, KIND_MARGIN)
+        return Span(_with_list(chosen, sentences))
+
+    if form.kind == "names":
+        named = [s for s in ranked if _names_in(s.text) >= 1]
+        return Span(_with_list(_best_of(named, top, KIND_MARGIN), sentences))
+
+    # a fact, a way (how), yes/no: the best sentence, its list if it opens one
+    if _is_intro(top) or _is_item(top):
+        return Span(_with_list(top, sentences))
+    return Span(_then_next(top, sentences))
+
+
+def _many(
+    form: QuestionForm, ranked: list[ScoredSentence], sentences: Sequence[ScoredSentence]
+) -> list[ScoredSentence]:
+    """A list, names or an enumeration: the best-scoring of the list blocks (whole, with intro)
+    and the sentences that enumerate inside themselves; an announcing best sentence brings the
+    enumeration that follows it."""
+    top = ranked[0]
+    blocks = [b for b in list_blocks(sentences) if len([s for s in b if _is_item(s)]) >= 2]
+    block = max(blocks, key=lambda b: _block_score(b, form)) if blocks else None
+    if form.kind == "names":
+        members = [s for s in ranked if s.chunk_kind == "members" and s.score >= top.score - KIND_MARGIN]
+        if members:  # a member list answers "who": all of it, in its order
+            return _dedupe(
+                sorted((s for s in sentences if s.chunk_kind == "members"), key=lambda s: (s.passage_index, s.position))
+            )
+        singles = [s for s in ranked if _names_in(s.text) >= 2]
+    else:
+        singles = [s for s in ranked if _ENUMERATION.search(s.text)]
+    single = max(
+        (s for s in singles if s.score >= top.score - KIND_MARGIN),
+        key=lambda s: s.score + _noun_bonus(s, form),
+        default=top,
+    )
+    if block is not None and _block_score(block, form) + LIST_BONUS >= single.score + _noun_bonus(single, form):
+        return block
+    if single is top and not singles:
+        return _then_next(top, sentences, enumeration=True)  # an announcement: the enumeration may follow
+    return _with_list(single, sentences)
+
+
+def _with_second_part(span: list[ScoredSentence], ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+    """A question in two parts ("voor innovatie, en welke voor talent?") is answered in two
+    passages: the best sentence of another passage joins when it scores as well as the span."""
+    used = {s.passage_index for s in span}
+    other = next((s for s in ranked if s.passage_index not in used), None)
+    if other is not None and other.score >= ranked[0].score - SECOND_PART_MARGIN:
+        return [*span, other]
+    return span
+
+
+def _overview(ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+    """One sentence per relevant section: the best of each, for the best sections."""
+    top = ranked[0]
+    seen: set[str] = set()
+    picked: list[ScoredSentence] = []
+    for s in ranked:
+        if s.score < top.score - OVERVIEW_MARGIN or len(picked) >= OVERVIEW_SECTIONS:
+            break
+        if s.section_key in seen or _is_item(s):
+            continue
+        seen.add(s.section_key)
+        picked.append(s)
+    return picked
+
+
+def writer_evidence(
+    form: QuestionForm, sentences: Sequence[ScoredSentence], extra: int = 2, max_words: int = 220
+) -> list[tuple[int, list[ScoredSentence]]]:
+    """What the language model gets to write from: the composed span plus the next best sentences,
+    grouped by passage (in rank order) and in reading order inside each, within a word budget."""
+    span = compose_span(form, sentences).sentences
+    chosen = list(span)
+    texts = {s.text for s in chosen}
+    budget = sum(len(s.text.split()) for s in chosen)
+    for s in sorted(sentences, key=lambda s: -s.score):
+        if len(chosen) >= len(span) + extra or budget >= max_words:
+            break
+        if s.text not in texts and not _is_item(s):
+            chosen.append(s)
+            texts.add(s.text)
+            budget += len(s.text.split())
+    groups: dict[int, list[ScoredSentence]] = {}
+    for s in chosen:
+        groups.setdefault(s.passage_index, []).append(s)
+    return [(pi, sorted(group, key=lambda s: s.position)) for pi, group in groups.items()]

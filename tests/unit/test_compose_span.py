@@ -1,0 +1,90 @@
+"""Question-aware composition on hand-made evidence (assistant/answering/compose.py)."""
+
+from __future__ import annotations
+
+from assistant.answering.compose import compose_span, list_blocks, writer_evidence
+from assistant.answering.evidence import ScoredSentence
+from assistant.answering.question import analyse
+
+
+def s(text: str, score: float, passage: int = 0, position: int = 0, section: str = "A") -> ScoredSentence:
+    return ScoredSentence(text, passage, position, score, score, 0.0, section, f"§{section}")
+
+
+LIST = [
+    s("De Twente Board werkt aan vier impactportfolio's.", 0.90, 0, 0),
+    s("Deze impactportfolio's zijn:", 0.86, 0, 1),
+    s("- Digitalisering;", 0.84, 0, 2),
+    s("- Innovatie in de zorg;", 0.83, 0, 3),
+    s("- Circulaire economie;", 0.82, 0, 4),
+    s("- Sleuteltechnologieën.", 0.82, 0, 5),
+    s("Elders in het plan gaat het over talent.", 0.89, 1, 0, "B"),
+]
+
+
+def texts(span):
+    return [x.text for x in span.sentences]
+
+
+def test_a_list_question_gets_the_whole_list_with_its_intro_and_nothing_else():
+    span = compose_span(analyse("Welke vier impactportfolio's zijn er?"), LIST)
+    assert texts(span) == [x.text for x in LIST[1:6]]
+
+
+def test_list_blocks_are_found_per_passage():
+    (block,) = list_blocks(LIST)
+    assert block[0].text.endswith(":") and len(block) == 5
+
+
+def test_a_fact_question_gets_the_best_sentence_without_padding():
+    sentences = [
+        s("De Twente Board wordt voorgezeten door Wim Boomkamp.", 0.90, 0, 0),
+        s("Kennispunt Twente stelt de index samen.", 0.86, 0, 1),
+        s("Talent is belangrijk.", 0.89, 1, 0, "B"),
+    ]
+    span = compose_span(analyse("Door wie wordt de Board voorgezeten?"), sentences)
+    assert texts(span) == [sentences[0].text]
+
+
+def test_a_sentence_that_announces_a_list_brings_the_list():
+    span = compose_span(analyse("Waar werkt de Twente Board aan?"), LIST)
+    assert texts(span) == [x.text for x in LIST[:6]]
+
+
+def test_a_date_question_prefers_the_sentence_with_a_date():
+    sentences = [
+        s("Het plan gaat over de toekomst van Twente.", 0.90),
+        s("Het plan loopt van 2020 tot 2025.", 0.87, position=1),
+    ]
+    assert texts(compose_span(analyse("In welk jaar eindigt het plan?"), sentences)) == [
+        "Het plan loopt van 2020 tot 2025."
+    ]
+
+
+def test_a_definition_takes_the_naming_sentence_and_the_one_that_explains():
+    sentences = [
+        s("Samenwerking staat centraal.", 0.91, position=0),
+        s("In Twente hebben we noaberschap.", 0.88, position=1),
+        s("Het betekent dat buren elkaar helpen.", 0.80, position=2),
+    ]
+    span = compose_span(analyse("Wat wordt bedoeld met noaberschap?"), sentences)
+    assert texts(span) == ["In Twente hebben we noaberschap.", "Het betekent dat buren elkaar helpen."]
+
+
+def test_an_overview_gives_one_line_per_section():
+    sentences = [
+        s("Over talent in A.", 0.90, 0, 0, "A"),
+        s("Nog meer over talent in A.", 0.89, 0, 1, "A"),
+        s("Talent in B.", 0.88, 1, 0, "B"),
+        s("Talent in C.", 0.86, 2, 0, "C"),
+    ]
+    span = compose_span(analyse("Wat zegt het plan over talent?"), sentences)
+    assert span.overview and texts(span) == ["Over talent in A.", "Talent in B.", "Talent in C."]
+
+
+def test_the_writer_gets_the_span_and_a_few_more_sentences_grouped_by_passage():
+    evidence = writer_evidence(analyse("Welke vier impactportfolio's zijn er?"), LIST, extra=2)
+    flat = [x.text for _, group in evidence for x in group]
+    assert all(x.text in flat for x in LIST[1:6])
+    assert len(flat) <= 5 + 2
+    assert [pi for pi, _ in evidence] == sorted({pi for pi, _ in evidence}, key=[pi for pi, _ in evidence].index)
