@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.answering.not_found_rules import NOT_FOUND_RULES
 from assistant.llm.names import BackendName
 from ingest.config import REPO_ROOT, IngestConfig
 
@@ -39,6 +40,10 @@ class Settings(BaseSettings, IngestConfig):
     route_english_to_model: bool = True
     route_kinds_to_model: list[str] = Field(default_factory=lambda: ["yes_no"])
     not_found_threshold: float = 0.2
+    not_found_rules: list[str] = Field(
+        default_factory=lambda: list(NOT_FOUND_RULES),
+        description="the checks made before the score (assistant/answering/evidence.py); each has its ablation",
+    )
     max_answer_sentences: int = 4
     question_aware_answers: bool = Field(
         default=True, description="compose the span the question's kind asks for (off: the best sentences)"
@@ -49,6 +54,10 @@ class Settings(BaseSettings, IngestConfig):
     llamacpp_threads: int = 2
     llm_max_tokens: int = 320
     llm_context_passages: int = 4
+    # a generated sentence is supported by a passage sentence this similar (E5 cosine); a sentence
+    # in another language than the passage (English answers, Dutch plan) by the second figure
+    support_min_similarity: float = 0.90
+    support_min_similarity_translated: float = 0.87
     llm_prompt: Literal["evidence", "passages"] = Field(
         default="evidence",
         description="what the model writes from: the selected evidence sentences, or whole passages",

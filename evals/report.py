@@ -242,6 +242,20 @@ def render_markdown(result: dict) -> str:
             L.append(
                 "| " + " | ".join(str(r[k]) for k in labels) + " | " + " | ".join(_pct(r.get(c)) for c in cols) + " |"
             )
+    if result.get("rules_ablation"):
+        L += [
+            "",
+            "## Not-found rules, each switched off (default configuration)",
+            "",
+            "| variant | split | NF precision | NF recall | answerable refused | facts |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in result["rules_ablation"]:
+            L.append(
+                f"| {r['variant']} | {r['split']} | {_pct(r.get('not_found_precision'))} | "
+                f"{_pct(r.get('not_found_recall'))} | {_pct(r.get('refusal_rate_answerable'))} | "
+                f"{_pct(r.get('fact_recall'))} |"
+            )
     if result.get("index_seconds"):
         L += [
             "",

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answering.evidence import SentenceBank
+from assistant.answering.not_found_rules import NOT_FOUND_RULES
 from assistant.llm.base import GeneratorError
 from assistant.schema import Answer
 from assistant.settings import Settings
@@ -63,7 +64,7 @@ from evals.systems import (
 from ingest.embedding import Embedder, make_embedder
 
 MAIN_CONFIGS = (*PIPELINE_CONFIGS, *BASELINES)
-SWEEPS = ("sweep-chunking", "sweep-fusion", "sweep-threshold")
+SWEEPS = ("sweep-chunking", "sweep-fusion", "sweep-threshold", "sweep-rules")
 ALL_NAMES = (*MAIN_CONFIGS, *SWEEPS)
 CHUNKING_GRID = [(60, 0), (60, 1), (120, 0), (120, 1), (200, 0), (200, 1)]
 FUSION_GRID = [
@@ -136,6 +137,8 @@ def run_evaluation(
         if "sweep-fusion" in configs and dev_items:
             result["fusion_sweep"] = _sweep_fusion(run, base, dev_items, default_name)
             result["fusion_choice"] = choose_by(result["fusion_sweep"], FUSION_CRITERION)
+        if "sweep-rules" in configs:
+            result["rules_ablation"] = _ablate_rules(run, base, items, default_name)
         assert run.bank is not None  # made in Run.__post_init__
         result["portfolio"] = _portfolio(settings, embedder, base, run.bank, subset)
     finally:
@@ -213,7 +216,7 @@ def _language_model(
         t0 = time.perf_counter()
         answers: dict[str, Answer] = {}
         try:
-            run.generator(backend)
+            run.generator(run.settings.auto_model_backend if backend == "auto" else backend)  # fail early
             with run.bar(len(items), f"eval {name}") as bar:
                 records = evaluate_system(system, items, backend, bar, answers=answers)
             result["configs"][name] = {
@@ -280,6 +283,25 @@ def _sweep_fusion(run: Run, base: Settings, dev_items: list[EvalItem], default_n
             system = run.pipeline(f"fusion {dw}/{bw}/{k}", s, mode, expand, cache, warm=False)
             records = evaluate_system(system, dev_items, bar=bar)
             rows.append({"dense_weight": dw, "bm25_weight": bw, "rrf_k": k, **sweep_row(aggregate(records))})
+    return rows
+
+
+def _ablate_rules(run: Run, base: Settings, items: list[EvalItem], default_name: str) -> list[dict]:
+    """The default configuration with all not-found rules, then with each one switched off, per
+    split: what every rule buys (unanswerable questions refused) and costs (answerable refused)."""
+    mode, expand = PIPELINE_CONFIGS[default_name]
+    variants = [("all rules", list(NOT_FOUND_RULES))] + [
+        (f"without {rule}", [r for r in NOT_FOUND_RULES if r != rule]) for rule in NOT_FOUND_RULES
+    ]
+    rows = []
+    cache: dict = {}
+    with run.bar(len(variants) * len(items), "ablate not-found rules") as bar:
+        for label, rules in variants:
+            s = base.model_copy(update={"not_found_rules": rules})
+            system = run.pipeline(f"rules: {label}", s, mode, expand, cache, warm=False)
+            records = evaluate_system(system, items, bar=bar)
+            for split, agg in by_split(records).items():
+                rows.append({"variant": label, "split": split, **sweep_row(agg)})
     return rows
 
 

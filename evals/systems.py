@@ -171,11 +171,12 @@ class PipelineSystem:
         retrieval = self.retriever.retrieve(query, query_vector=self.retriever.vectors.get(query))
         analyzer = self.retriever.store.analyzer
         sentences = score_sentences(query, retrieval, self.bank, analyzer)
-        low = judge(query, retrieval, sentences, float("-inf"), analyzer)
+        rules = self.settings.not_found_rules
+        low = judge(query, retrieval, sentences, float("-inf"), analyzer, rules)
         if not low.answerable:
             return float(low.score), [True] * len(grid), low.reason
         configured = self.settings.not_found_threshold
-        at_configured = judge(query, retrieval, sentences, configured, analyzer)
+        at_configured = judge(query, retrieval, sentences, configured, analyzer, rules)
         if at_configured.answerable != (low.score >= configured):
             raise RuntimeError("judge() is not a threshold on its score; evaluate it per threshold")
         return float(low.score), [low.score < t for t in grid], "score"

@@ -9,6 +9,7 @@ from assistant.answering.evidence import SentenceBank, tokens_overlap
 from assistant.answering.text import MARKER, clean_output
 from assistant.retrieval import Passage
 from assistant.schema import Citation
+from ingest.language import detect_language
 from ingest.sentences import split_sentences
 
 
@@ -32,19 +33,27 @@ def section_label(p: Passage) -> str:
     return citation_for(0, p).location() or p.chunk.doc_title
 
 
-def check_citations(text: str, passages: list[Passage], bank: SentenceBank) -> tuple[str, list[str], set[int]]:
+def check_citations(
+    text: str,
+    passages: list[Passage],
+    bank: SentenceBank,
+    min_similarity: float = 0.90,
+    min_similarity_translated: float = 0.90,
+) -> tuple[str, list[str], set[int]]:
     """Keep sentences a given passage supports, pointing at it; drop the rest (flagged).
 
     Markers to sources that were not given are removed; a sentence without a marker that a
-    passage supports gets that passage's marker. Support = keyword overlap, or embedding
-    similarity to a sentence of the passage (for answers in another language than the source).
-    """
+    passage supports gets that passage's marker. Support = half the sentence's words in the
+    passage, or an embedding similarity to one of its sentences of at least `min_similarity`
+    (`min_similarity_translated` for a sentence in another language than the passage: an English
+    rendering of a Dutch sentence scores lower than a Dutch paraphrase would)."""
     text = clean_output(text)
     kept: list[str] = []
     flagged: list[str] = []
     used: set[int] = set()
     embedder = bank.embedder
-    passage_vectors = [bank.get(p.chunk.chunk_id, p.chunk.text)[1] for p in passages]
+    passage_vectors = [np.vstack([bank.get(c.chunk_id, c.text)[1] for c in p.chunks]) for p in passages]
+    passage_langs = [detect_language(p.text) for p in passages]
     for sentence in split_sentences(text):
         markers = [int(m) for m in MARKER.findall(sentence)]
         bare = MARKER.sub("", sentence).strip()
@@ -53,7 +62,10 @@ def check_citations(text: str, passages: list[Passage], bank: SentenceBank) -> t
         lexical = [tokens_overlap(bare, p.text) for p in passages]
         vec = embedder.embed_passages([bare])[0]
         dense = [float(np.max(v @ vec)) if len(v) else 0.0 for v in passage_vectors]
-        support = [max(lx, (d - 0.80) * 5) for lx, d in zip(lexical, dense, strict=True)]
+        lang = detect_language(bare)
+        floors = [min_similarity if pl == lang else min_similarity_translated for pl in passage_langs]
+        # 0.5 = supported: lexical overlap of half the words, or the similarity floor reached
+        support = [max(lx, 0.5 + (d - t) * 5) for lx, d, t in zip(lexical, dense, floors, strict=True)]
         valid = [m for m in markers if 1 <= m <= len(passages)]
         supported = [m for m in valid if support[m - 1] >= 0.5]
         if not supported:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 import threading
 import weakref
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answering.not_found_rules import NOT_FOUND_RULES
 from assistant.retrieval import Retrieval
 from ingest.dutch import FUNCTION_WORDS, STOPWORDS, Analyzer, words
 from ingest.embedding import Embedder
@@ -294,7 +296,12 @@ def off_topic(question: str, analyzer: Analyzer) -> bool:
 
 
 def judge(
-    question: str, retrieval: Retrieval, sentences: list[ScoredSentence], threshold: float, analyzer: Analyzer
+    question: str,
+    retrieval: Retrieval,
+    sentences: list[ScoredSentence],
+    threshold: float,
+    analyzer: Analyzer,
+    rules: Collection[str] = NOT_FOUND_RULES,
 ) -> Evidence:
     """Do the passages answer the question? Score = how far the best sentence stands above the
     background similarity of the candidate pool (E5 similarities bunch, so absolute cosine says
@@ -315,9 +322,9 @@ def judge(
     coverage = len(covered) / len(q_terms) if q_terms else 0.0
     score = 10 * gap + coverage * 0.5 + (top.dense - 0.8) * 5
     text = " ".join(s.text for s in best)
-    if off_topic(question, analyzer):
+    if "off_topic" in rules and off_topic(question, analyzer):
         return Evidence(False, score, "the documents use none of the question's words")
-    unknown = unknown_names(question, analyzer.vocabulary)
+    unknown = unknown_names(question, analyzer.vocabulary) if "unknown_names" in rules else []
     if unknown and detect_language(question) == "en" and not any(u.isdigit() for u in unknown):
         # a translated name (Germany/Duitsland) is no evidence by itself; a general-knowledge
         # question ("capital of France") also finds nothing close (best sentence ~0.74 vs >= 0.80
@@ -325,18 +332,24 @@ def judge(
         unknown = unknown if top.dense < ENGLISH_NAME_MIN_SIMILARITY else []
     if unknown:
         return Evidence(False, score, f"names what the documents never mention: {', '.join(unknown)}")
-    if _ASKS_AMOUNT.search(question) and not has_number(text):
+    if "amount" in rules and _ASKS_AMOUNT.search(question) and not has_number(text):
         return Evidence(False, score, "asks for an amount; the best passages give none")
-    if _ASKS_PERCENT.search(question) and not _HAS_PERCENT.search(text):
+    if "percentage" in rules and _ASKS_PERCENT.search(question) and not _HAS_PERCENT.search(text):
         return Evidence(False, score, "asks for a percentage; the best passages give none")
-    if _ASKS_AMOUNT.search(question) and _MONEY_WORD.search(question) and not _HAS_MONEY.search(text):
+    if (
+        "money" in rules
+        and _ASKS_AMOUNT.search(question)
+        and _MONEY_WORD.search(question)
+        and not _HAS_MONEY.search(text)
+    ):
         return Evidence(False, score, "asks for a sum of money; the best passages name none")
-    if (_ASKS_TIME.search(question) or _ASKS_COMPLETION_TIME.search(question)) and not _HAS_TIME.search(text):
+    asks_time = _ASKS_TIME.search(question) or _ASKS_COMPLETION_TIME.search(question)
+    if "date" in rules and asks_time and not _HAS_TIME.search(text):
         return Evidence(False, score, "asks when; the best passages give no date")
-    if role_holder_found(question, [s.text for s in sentences]) is False:
+    if "role_holder" in rules and role_holder_found(question, [s.text for s in sentences]) is False:
         return Evidence(False, score, "asks who holds a role; no passage names it for what was asked")
     headings = [" ".join(filter(None, (p.chunk.heading_path, p.chunk.section_title))) for p in retrieval.passages[:4]]
-    if membership_found(question, [s.text for s in sentences] + headings) is False:
+    if "members" in rules and membership_found(question, [s.text for s in sentences] + headings) is False:
         return Evidence(False, score, "asks who the members are; no passage lists them for what was asked")
     return Evidence(score >= threshold, score, f"gap={gap:.3f} coverage={coverage:.2f} top={top.dense:.3f}")
 

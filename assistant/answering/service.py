@@ -141,7 +141,12 @@ class AnswerService:
             t = time.perf_counter()
             sentences = score_sentences(standalone, retrieval, self.bank, retriever.store.analyzer)
             evidence = judge(
-                standalone, retrieval, sentences, self.settings.not_found_threshold, retriever.store.analyzer
+                standalone,
+                retrieval,
+                sentences,
+                self.settings.not_found_threshold,
+                retriever.store.analyzer,
+                self.settings.not_found_rules,
             )
             timings["evidence"] = _ms(t)
             lang = detect_language(question)
@@ -234,7 +239,13 @@ class AnswerService:
             raise
         timings["generate"] = _ms(gen_start)
         t0 = time.perf_counter()
-        text, flagged, used = check_citations("".join(pieces), passages, self.bank)
+        text, flagged, used = check_citations(
+            "".join(pieces),
+            passages,
+            self.bank,
+            self.settings.support_min_similarity,
+            self.settings.support_min_similarity_translated,
+        )
         timings["check"] = _ms(t0)
         if not text.strip():  # nothing supported survived: fall back to quoting the sources
             fallback = self._extractive(question, standalone, retrieval, sentences, lang)

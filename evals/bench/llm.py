@@ -74,6 +74,23 @@ def _bare_llama_run(llm, messages, max_tokens, temperature, seed) -> dict:
     return {"text": "".join(pieces), "ttft": first, "last": last, "total": total}
 
 
+REFERENCE_PROMPT_TOKENS = 350
+
+
+def reference_messages(real, plan_text: str, tokens: int = REFERENCE_PROMPT_TOKENS) -> list[dict]:
+    """A fixed prompt of about `tokens` tokens (the grounded writer's system text and the plan's
+    opening words): the yardstick the service's first token is compared with."""
+    from assistant.answering.prompts import WRITER
+
+    words = plan_text.split()
+    lo, hi = 1, len(words)
+    while lo < hi:  # the most words that keep the prompt within `tokens`
+        mid = (lo + hi + 1) // 2
+        messages = [{"role": "system", "content": WRITER["nl"]}, {"role": "user", "content": " ".join(words[:mid])}]
+        lo, hi = (mid, hi) if real.count_message_tokens(messages) <= tokens else (lo, mid - 1)
+    return [{"role": "system", "content": WRITER["nl"]}, {"role": "user", "content": " ".join(words[:lo])}]
+
+
 def bench_llm(settings: Settings, embedder=None, questions: int = 3) -> dict:
     """Time to first token and tokens/s of the llamacpp backend through the answering service
     (retrieval, evidence, prompt, generation, citation check) beside llama_cpp.Llama driven
@@ -94,6 +111,9 @@ def bench_llm(settings: Settings, embedder=None, questions: int = 3) -> dict:
     def count(text: str) -> int:
         return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)) if text else 0
 
+    from evals.datasets import plan_text
+
+    reference = reference_messages(real, plan_text())
     rows = []
     with shipped_index(settings, embedder) as run_settings:
         services = Services(run_settings, embedder=embedder, generators={"llamacpp": recorder})
@@ -117,6 +137,7 @@ def bench_llm(settings: Settings, embedder=None, questions: int = 3) -> dict:
                             answer = cast(Answer, event.data)
                     total = time.perf_counter() - t0
                     return {
+                        "usage_prompt_tokens": answer.usage.get("prompt_tokens") if answer else None,
                         "text": "".join(pieces),
                         "ttft": first,
                         "last": last,
@@ -134,7 +155,13 @@ def bench_llm(settings: Settings, embedder=None, questions: int = 3) -> dict:
                 first_svc = service_run(q)
                 if len(recorder.calls) == asked:  # "not found": the model was never asked
                     continue
-                runs = [("svc", first_svc), ("bare", bare_run()), ("bare", bare_run()), ("svc", service_run(q))]
+                runs = [
+                    ("svc", first_svc),
+                    ("bare", bare_run()),
+                    ("ref", _bare_llama_run(llm, reference, settings.llm_max_tokens, 0.0, real.seed)),
+                    ("bare", bare_run()),
+                    ("svc", service_run(q)),
+                ]
                 messages = recorder.calls[-1][0]
                 prompt_tokens = real.count_message_tokens(messages)
                 for kind, run in runs:
@@ -162,11 +189,13 @@ def bench_llm(settings: Settings, embedder=None, questions: int = 3) -> dict:
 
     svc = [r for r in rows if r["kind"] == "svc"]
     bare = [r for r in rows if r["kind"] == "bare"]
+    ref = [r for r in rows if r["kind"] == "ref"]
     svc_ttft, bare_ttft = med([r["ttft"] for r in svc]), med([r["ttft"] for r in bare])
+    ref_ttft = med([r["ttft"] for r in ref])
     svc_gen_ttft = med([r["gen_ttft"] for r in svc])
     svc_tps, bare_tps = med([decode_tps(r) for r in svc]), med([decode_tps(r) for r in bare])
     texts: dict[int, set[str]] = {}
-    for r in rows:
+    for r in svc + bare:
         texts.setdefault(r["question"], set()).add(r["text"])
     return {
         "benchmark": "llm",
@@ -176,7 +205,11 @@ def bench_llm(settings: Settings, embedder=None, questions: int = 3) -> dict:
         "max_tokens": settings.llm_max_tokens,
         "questions": len(texts),
         "runs_each_side": len(svc),
-        "prompt_tokens_median": med([r["prompt_tokens"] for r in rows]),
+        "prompt_tokens_median": med([r["prompt_tokens"] for r in svc]),
+        "usage_prompt_tokens_median": med([r.get("usage_prompt_tokens") for r in svc]),
+        "reference_prompt_tokens": real.count_message_tokens(reference),
+        "reference_ttft_median_ms": round(ref_ttft * 1000, 1),
+        "ratio_ttft_to_reference": ratio(svc_ttft, ref_ttft),
         "model_load_s": round(load_s, 2),
         "model_load_peak_rss_mb": load_peak_mb,
         "service_ttft_from_question_median_ms": round(svc_ttft * 1000, 1),
