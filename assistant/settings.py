@@ -58,6 +58,9 @@ class Settings(BaseSettings, IngestConfig):
     # in another language than the passage (English answers, Dutch plan) by the second figure
     support_min_similarity: float = 0.90
     support_min_similarity_translated: float = 0.87
+    translate_queries: bool = Field(
+        default=True, description="with a language model: an English question is searched for in Dutch"
+    )
     llm_prompt: Literal["evidence", "passages"] = Field(
         default="evidence",
         description="what the model writes from: the selected evidence sentences, or whole passages",

@@ -69,6 +69,18 @@ def evidence_messages(question: str, evidence: list[tuple[int, str, list[str]]],
     ]
 
 
+def translate_messages(question: str) -> list[dict]:
+    """Ask the model for the question in Dutch (for retrieval over Dutch documents)."""
+    return [
+        {
+            "role": "system",
+            "content": "Translate the user's question into Dutch. Keep names as they are. "
+            "Reply with the Dutch question only.",
+        },
+        {"role": "user", "content": question},
+    ]
+
+
 def condense_messages(question: str, history: list[ChatMessage]) -> list[dict]:
     """Ask the model to rewrite a follow-up so that it stands on its own."""
     convo = "\n".join(f"{m.role}: {m.content[:600]}" for m in history[-4:])

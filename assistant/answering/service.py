@@ -21,7 +21,7 @@ from assistant.answering.errors import QuestionError
 from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, score_sentences
 from assistant.answering.extractive import compose_extractive, not_found_answer
 from assistant.answering.followup import condense, is_follow_up, ordinal_of
-from assistant.answering.prompts import answer_messages, condense_messages, evidence_messages
+from assistant.answering.prompts import answer_messages, condense_messages, evidence_messages, translate_messages
 from assistant.answering.question import analyse
 from assistant.answering.text import MARKER, text_problem
 from assistant.llm.base import Generator, GeneratorError, generate
@@ -135,13 +135,18 @@ class AnswerService:
             # "alert"); the question itself is echoed as sent, escaped
             standalone = self._condense(strip_markup(question) if "<" in question else question, history, generator)
             timings["condense"] = _ms(t)
+            search = standalone
+            if generator is not None and self.settings.translate_queries and detect_language(standalone) == "en":
+                t = time.perf_counter()
+                search = self._in_dutch(standalone, generator)
+                timings["translate"] = _ms(t)
             retriever = self._retriever()
-            retrieval = retriever.retrieve(standalone, top_k=top_k)
+            retrieval = retriever.retrieve(search, top_k=top_k)
             timings.update(retrieval.timings)
             t = time.perf_counter()
-            sentences = score_sentences(standalone, retrieval, self.bank, retriever.store.analyzer)
+            sentences = score_sentences(search, retrieval, self.bank, retriever.store.analyzer)
             evidence = judge(
-                standalone,
+                search,
                 retrieval,
                 sentences,
                 self.settings.not_found_threshold,
@@ -195,6 +200,16 @@ class AnswerService:
             return rule_based
         rewritten = rewritten.splitlines()[0] if rewritten else ""
         return rewritten if 3 <= len(rewritten) <= 400 else rule_based
+
+    def _in_dutch(self, question: str, generator: Generator) -> str:
+        """The question in Dutch, the documents' language, for retrieval: Dutch keywords find the
+        passages an English question shares no word with (the answer is still written in English)."""
+        try:
+            dutch = generate(generator, translate_messages(question), max_tokens=80).strip().strip('"')
+        except GeneratorError:
+            return question
+        dutch = dutch.splitlines()[0].strip() if dutch else ""
+        return dutch if 3 <= len(dutch) <= 400 else question
 
     def _not_found(
         self, question: str, standalone: str, retrieval: Retrieval, lang: str, backend: str, evidence: Evidence
