@@ -33,7 +33,7 @@ class Settings(BaseSettings, IngestConfig):
     reranker_model: str = ""
 
     # answering
-    backend: BackendName = "extractive"
+    backend: BackendName = "auto"
     # "auto": English questions, and the kinds of question listed, go to the language model
     # (chosen by measurement, see evals/CHOICES.md); everything else is answered extractively
     auto_model_backend: str = "llamacpp"
@@ -57,9 +57,9 @@ class Settings(BaseSettings, IngestConfig):
     # a generated sentence is supported by a passage sentence this similar (E5 cosine); a sentence
     # in another language than the passage (English answers, Dutch plan) by the second figure
     support_min_similarity: float = 0.90
-    support_min_similarity_translated: float = 0.87
+    support_min_similarity_translated: float = 0.90
     translate_queries: bool = Field(
-        default=True, description="with a language model: an English question is searched for in Dutch"
+        default=False, description="with a language model: an English question is searched for in Dutch"
     )
     llm_prompt: Literal["evidence", "passages"] = Field(
         default="evidence",

@@ -14,7 +14,15 @@ from evals.systems import PIPELINE_CONFIGS, default_config_name
 from ingest.embedding import Embedder
 
 THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.json"
-GATE_METRICS = ("hit@5", "mrr", "not_found_recall", "not_found_precision", "citation_precision", "fact_recall")
+GATE_METRICS = (
+    "hit@5",
+    "mrr",
+    "not_found_recall",
+    "not_found_precision",
+    "citation_precision",
+    "fact_recall",
+    "acceptable",
+)
 
 
 def load_thresholds(path: Path = THRESHOLDS_FILE) -> dict:

@@ -46,7 +46,11 @@ def child_env(overrides: Mapping[str, str]) -> dict[str, str]:
 
 def shipped_index_env(data_dir: Path, corpus_dir: Path | None = None) -> dict[str, str]:
     """The ASSISTANT_* variables of a data dir over a corpus folder (default: the shipped one)."""
-    return {"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_CORPUS_DIR": str(corpus_dir or REPO_ROOT / "corpus")}
+    return {
+        "ASSISTANT_DATA_DIR": str(data_dir),
+        "ASSISTANT_CORPUS_DIR": str(corpus_dir or REPO_ROOT / "corpus"),
+        "ASSISTANT_BACKEND": "extractive",  # the benchmarks and the load test measure the extractive path
+    }
 
 
 @dataclass

@@ -3,6 +3,7 @@ real Chroma on disk; tests that change the store get their own copy (`fresh_serv
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,12 @@ from support.config import PLAN, PLAN_PATH, make_settings
 from support.servers import ChromaServer, free_port
 
 __all__ = ["PLAN", "PLAN_PATH", "make_settings"]
+
+
+def pytest_configure(config):
+    # the served default ("auto") loads the 1 GB model for English questions; tests (and the
+    # servers they start) answer extractively unless they ask for a backend
+    os.environ.setdefault("ASSISTANT_BACKEND", "extractive")
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,9 @@ def prepare(services: Services) -> None:
 
 def warm_backend(services: Services, app) -> None:
     """Load an in-process model in the background so /readyz turns ready without a first question."""
-    if services.settings.backend != "llamacpp":
+    settings = services.settings
+    model = settings.auto_model_backend if settings.backend == "auto" else settings.backend
+    if model != "llamacpp":
         return
 
     def load() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.settings import Settings
+from evals import datasets
 from evals.gate import GATE_METRICS, check_gate, load_thresholds
 from evals.runner import parse_configs
 
@@ -42,5 +43,5 @@ def test_default_configuration_meets_the_ci_thresholds(services):
     from evals.gate import run_gate_subset
 
     result = run_gate_subset(services.settings, services.embedder, bank=services.bank)
-    assert result["metrics"]["n"] == 36
+    assert result["metrics"]["n"] == sum(datasets.CI_PER_KIND.values()) + datasets.CI_CONVERSATIONS
     assert not result["failures"], "\n".join(result["failures"])

@@ -56,7 +56,12 @@ def chunk_ids_by_doc(store: StoreReader) -> dict[str, set[str]]:
 
 
 def serve_env(data: Path, corpus: Path, **extra: str) -> dict[str, str]:
-    return {"ASSISTANT_DATA_DIR": str(data), "ASSISTANT_CORPUS_DIR": str(corpus), **extra}
+    return {
+        "ASSISTANT_DATA_DIR": str(data),
+        "ASSISTANT_CORPUS_DIR": str(corpus),
+        "ASSISTANT_BACKEND": "extractive",
+        **extra,
+    }
 
 
 def wait_status(url: str, status: int, timeout: float, method: str = "GET", **kw) -> httpx.Response:

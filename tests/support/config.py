@@ -11,6 +11,9 @@ PLAN_PATH = PLAN
 
 
 def make_settings(data_dir: Path, corpus_dir: Path | None = None, **overrides) -> Settings:
+    """The extractive backend unless a test asks for another: a test of the answer flow should not
+    load the 1 GB model because its question happens to be English (the "auto" default)."""
+    overrides.setdefault("backend", "extractive")
     return Settings(
         _env_file=None,
         data_dir=data_dir,

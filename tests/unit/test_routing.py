@@ -38,7 +38,7 @@ def services(data_dir, embedder, gen, **overrides):
 
 def test_auto_sends_dutch_to_the_extractive_composer_and_english_to_the_model(data_dir, embedder):
     gen = FakeGenerator(reply)
-    svc = services(data_dir, embedder, gen)
+    svc = services(data_dir, embedder, gen, translate_queries=True)
     dutch = svc.answers.ask(DUTCH_SENTENCE, backend="auto")
     assert dutch.backend == "extractive" and gen.calls == []
     english = svc.answers.ask("Which organisation supports the Twente Board in carrying out its plans?", backend="auto")
@@ -48,10 +48,10 @@ def test_auto_sends_dutch_to_the_extractive_composer_and_english_to_the_model(da
 
 def test_an_english_question_is_searched_for_in_dutch(data_dir, embedder):
     gen = FakeGenerator(reply)
-    svc = services(data_dir, embedder, gen)
+    svc = services(data_dir, embedder, gen, translate_queries=True)
     svc.answers.ask("Which organisation supports the Twente Board?", backend="llamacpp")
     assert embedder.queries[-1] == DUTCH_SENTENCE  # retrieval embedded the Dutch question
-    off = services(data_dir, embedder, FakeGenerator(reply), translate_queries=False)
+    off = services(data_dir, embedder, FakeGenerator(reply))  # the default: searched for as asked
     off.answers.ask("Which organisation supports the Twente Board?", backend="llamacpp")
     assert embedder.queries[-1] == "Which organisation supports the Twente Board?"
 

@@ -62,8 +62,12 @@ def readyz(request: Request, services: ServicesDep, settings: SettingsDep) -> JS
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-def backend_check(request: Request, services: Services, settings: Settings) -> dict:
-    name = settings.backend
+def backend_check(request: Request, services: Services, settings: Settings, name: str | None = None) -> dict:
+    name = name or settings.backend
+    if name == "auto":  # ready whatever the model's state: questions it cannot take are answered extractively
+        model = backend_check(request, services, settings, settings.auto_model_backend)
+        state = "ready" if model["ok"] else "not ready"
+        return {"ok": True, "name": name, "detail": f"extractive ready; {model['name']} {state}: {model['detail']}"}
     if name == "extractive":
         return {"ok": True, "name": name, "detail": "extractive answers need no language model"}
     state = request.app.state
