@@ -25,7 +25,7 @@ class Counting:
 
     def stream(self, messages, max_tokens, temperature=0.0, usage=None):
         self.calls += 1
-        yield from self.inner.stream(messages, max_tokens, temperature)
+        yield from self.inner.stream(messages, max_tokens, temperature, usage)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +69,21 @@ def test_english_question_english_answer_citing_dutch(llm_services):
     assert detect_language(a.answer) == "en"
     assert_checked(a)
     assert any(c.section == "6.1" for c in a.citations)
+
+
+def test_auto_answers_english_in_english_with_the_model_and_dutch_extractively(llm_services):
+    before = llm_services.counting.calls
+    english = llm_services.answers.ask("What are the four impact portfolios of the Twente Board?", backend="auto")
+    assert english.backend == "llamacpp" and english.status == "answered"
+    assert detect_language(english.answer) == "en"
+    assert english.usage["prompt_tokens"] > 0 and english.usage["completion_tokens"] > 0
+    assert_checked(english)
+    assert llm_services.counting.calls > before
+    calls = llm_services.counting.calls
+    dutch = llm_services.answers.ask("Welke vier impactportfolio's noemt het plan?", backend="auto")
+    assert dutch.backend == "extractive" and llm_services.counting.calls == calls
+    for portfolio in ("Digitalisering", "Innovatie in de zorg", "Circulaire economie", "Sleuteltechnologie"):
+        assert portfolio in dutch.answer
 
 
 def test_not_found_is_decided_without_the_model(llm_services):
