@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api", tags=["questions"])
 
 _ERROR_TEXTS = {
     422: "invalid question, backend or top_k",
-    503: "language model busy (Retry-After) or unavailable, or the store is down",
+    503: "language model unavailable, or the store is down (a busy model degrades to the extractive answer)",
 }
 _ERRORS = error_responses(_ERROR_TEXTS)
 _STREAM_ERRORS = error_responses(_ERROR_TEXTS, inline_json=True)
@@ -74,7 +74,7 @@ class StartedStream:
 
 def start_stream(body: AskRequest, services: ServicesDep) -> Iterator[StartedStream]:
     """Run the answer flow up to its first event before the response starts, so that a bad
-    question, busy model slots or a store failure are still proper HTTP errors."""
+    question, an unavailable model or a store failure are still proper HTTP errors."""
     # stream() is a generator (it has close()), though annotated as an Iterator[Event]
     events = cast(
         "Generator[Event, None, None]",

@@ -130,7 +130,7 @@ async def list_models() -> dict:
         {
             400: "invalid request (OpenAI clients expect 400, not 422)",
             404: "unknown model",
-            503: "language model busy or unavailable, or the store is down",
+            503: "language model unavailable, or the store is down",
         },
         model=OpenAIErrorBody,
     ),
