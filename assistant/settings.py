@@ -61,6 +61,9 @@ class Settings(BaseSettings, IngestConfig):
     translate_queries: bool = Field(
         default=False, description="with a language model: an English question is searched for in Dutch"
     )
+    llm_evidence_words: int = Field(
+        default=120, description="the grounded writer's evidence budget in words (the prompt's size)"
+    )
     llm_prompt: Literal["evidence", "passages"] = Field(
         default="evidence",
         description="what the model writes from: the selected evidence sentences, or whole passages",

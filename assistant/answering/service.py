@@ -229,7 +229,7 @@ class AnswerService:
     ) -> Iterator[Event]:
         if self.settings.llm_prompt == "evidence":
             form = analyse(standalone)
-            evidence = writer_evidence(form, sentences)
+            evidence = writer_evidence(form, sentences, max_words=self.settings.llm_evidence_words)
             passages = [retrieval.passages[pi] for pi, _ in evidence]
             messages = evidence_messages(
                 standalone,
