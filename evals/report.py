@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from evals.plots import write_all
-from evals.scoring import CHUNKING_CRITERION, FUSION_CRITERION
+from evals.scoring import CHUNKING_CRITERION, FUSION_CRITERION, SWEEP_KEYS
 from evals.systems import BASELINE
 
 DEFINITIONS = """\
@@ -213,18 +213,7 @@ def render_markdown(result: dict) -> str:
         rows = result.get(key)
         if not rows:
             continue
-        cols = (
-            "hit@1",
-            "hit@5",
-            "recall@5",
-            "mrr",
-            "ndcg@10",
-            "fact_recall",
-            "citation_precision",
-            "not_found_precision",
-            "not_found_recall",
-            "refusal_rate_answerable",
-        )
+        cols = tuple(k for k in SWEEP_KEYS if k != "citation_recall")  # 1.000 for every extractive row
         crit = CHUNKING_CRITERION if key == "chunking_sweep" else FUSION_CRITERION
         choice = result.get(key.replace("sweep", "choice")) or {}
         L += [
