@@ -38,6 +38,20 @@ FUSION_NAME = "baseline-llamaindex-fusion"
 PLAIN_BM25_NAME = "baseline-bm25-plain-tokens"
 
 
+def _embedded_retrieve(embedder: Embedder, retriever, query: str):
+    """A llama-index retriever's hits for `query`, embedded once with our embedder (hits, query
+    vector, milliseconds per stage)."""
+    from llama_index.core.schema import QueryBundle
+
+    t = time.perf_counter()
+    qv = embedder.embed_query(query)
+    timings = {"embed_query": (time.perf_counter() - t) * 1000}
+    t = time.perf_counter()
+    hits = retriever.retrieve(QueryBundle(query_str=query, embedding=qv.tolist()))
+    timings["retrieve"] = (time.perf_counter() - t) * 1000
+    return hits, qv, timings
+
+
 class LlamaIndexBaseline:
     name = NAME
 
@@ -85,18 +99,10 @@ class LlamaIndexBaseline:
         return [c.text for c in self.chunks.values()]
 
     def retrieve(self, query: str, top_k: int | None = None) -> Retrieval:
-        from llama_index.core.schema import QueryBundle
-
-        timings: dict[str, float] = {}
-        t = time.perf_counter()
-        qv = self.embedder.embed_query(query)
-        timings["embed_query"] = (time.perf_counter() - t) * 1000
-        t = time.perf_counter()
         retriever = (
             self.retriever if not top_k or top_k == self.top_k else self.index.as_retriever(similarity_top_k=top_k)
         )
-        hits = retriever.retrieve(QueryBundle(query_str=query, embedding=qv.tolist()))
-        timings["retrieve"] = (time.perf_counter() - t) * 1000
+        hits, qv, timings = _embedded_retrieve(self.embedder, retriever, query)
         passages = [
             Passage(self.chunks[h.node.node_id], float(h.score or 0.0), dense=float(h.score or 0.0)) for h in hits
         ]
@@ -160,16 +166,8 @@ class LlamaIndexFusionBaseline:
 
     def retrieve(self, query: str, top_k: int | None = None) -> Retrieval:
         """Fused passages; no cosine survives the fusion, so dense_top/dense_mean stay 0."""
-        from llama_index.core.schema import QueryBundle
-
-        timings: dict[str, float] = {}
-        t = time.perf_counter()
-        qv = self.embedder.embed_query(query)
-        timings["embed_query"] = (time.perf_counter() - t) * 1000
-        t = time.perf_counter()
         retriever = self.retriever if not top_k or top_k == self.top_k else self._fusion(top_k)
-        hits = retriever.retrieve(QueryBundle(query_str=query, embedding=qv.tolist()))
-        timings["retrieve"] = (time.perf_counter() - t) * 1000
+        hits, qv, timings = _embedded_retrieve(self.embedder, retriever, query)
         passages = [Passage(self.chunks[h.node.node_id], float(h.score or 0.0)) for h in hits]
         return Retrieval(query=query, passages=passages, query_vector=qv, timings=timings)
 
