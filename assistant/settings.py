@@ -45,6 +45,10 @@ class Settings(BaseSettings, IngestConfig):
         description="the checks made before the score (assistant/answering/evidence.py); each has its ablation",
     )
     max_answer_sentences: int = 4
+    # a sentence's score: cosine with the question + this x the share of the question's terms it
+    # holds, each term weighted by its rarity among the candidate sentences (idf) or all alike
+    sentence_lexical_weight: float = 0.1
+    sentence_lexical_idf: bool = True
     question_aware_answers: bool = Field(
         default=True, description="compose the span the question's kind asks for (off: the best sentences)"
     )

@@ -170,7 +170,14 @@ class PipelineSystem:
         otherwise the verdict at t is `score < t`, checked against a call at the configured one."""
         retrieval = self.retriever.retrieve(query, query_vector=self.retriever.vectors.get(query))
         analyzer = self.retriever.store.analyzer
-        sentences = score_sentences(query, retrieval, self.bank, analyzer)
+        sentences = score_sentences(
+            query,
+            retrieval,
+            self.bank,
+            analyzer,
+            lexical_weight=self.settings.sentence_lexical_weight,
+            idf=self.settings.sentence_lexical_idf,
+        )
         rules = self.settings.not_found_rules
         low = judge(query, retrieval, sentences, float("-inf"), analyzer, rules)
         if not low.answerable:
@@ -193,6 +200,7 @@ class BaselineSystem:
         from ingest.store import read_generation_chunks, read_manifest
 
         self.name = name
+        self.settings = settings
         self.pipe: LlamaIndexBaseline | LlamaIndexFusionBaseline | PlainTokenizerBM25
         if name == BASELINE:
             self.pipe = LlamaIndexBaseline(embedder, settings.corpus_dir)
@@ -226,7 +234,14 @@ class BaselineSystem:
         retrieval = self.pipe.retrieve(standalone)
         timings.update(retrieval.timings)
         t = time.perf_counter()
-        sentences = score_sentences(standalone, retrieval, self.bank, self.pipe.analyzer)
+        sentences = score_sentences(
+            standalone,
+            retrieval,
+            self.bank,
+            self.pipe.analyzer,
+            lexical_weight=self.settings.sentence_lexical_weight,
+            idf=self.settings.sentence_lexical_idf,
+        )
         timings["evidence"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         answer = self.answers._extractive(question, standalone, retrieval, sentences, detect_language(question))

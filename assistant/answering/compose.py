@@ -8,6 +8,7 @@ section for an overview. The answer leads with that span and adds nothing from e
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,15 @@ SECOND_PART_MARGIN = 0.035
 # a second sentence joins the best one only when it is this close (and adjacent, same passage)
 FOLLOW_MARGIN = 0.015
 OVERVIEW_SECTIONS = 4
+# a question word that is also a word of the list's heading ("Leden Twente Board") tells the
+# items apart less: it weighs this much against 1 for the question's other words
+TOPIC_WORD_WEIGHT = 0.3
+# a sentence opening with a reference back ("Voor dat laatste ...") comes with the one before it
+_REFERS_BACK = re.compile(
+    r"^\s*(?:voor\s+(?:dat|dit)\s+laatste|daarvoor|hiervoor|daarmee|hiermee|hierdoor|daardoor|"
+    r"bovengenoemde|deze\s+\w+\s+(?:zijn|is|vormen)|for\s+the\s+latter|to\s+that\s+end)\b",
+    re.I,
+)
 OVERVIEW_MARGIN = 0.08
 
 _REASON = re.compile(
@@ -155,6 +165,41 @@ def _mentions(sentence: str, term: str) -> bool:
     return bool(needed) and all(any(h.startswith(n) for h in have) for n in needed)
 
 
+_ITEM_HEAD = re.compile(r"^\s*-\s+(?P<head>[^:]{2,80}):\s+\S")
+
+
+def _defines(sentence: str, term: str) -> float:
+    """How much of the term a list item "- <head>: <explanation>" names in its head (0: not such an
+    item, or its head holds a word the term does not): the item defines the term."""
+    m = _ITEM_HEAD.match(sentence)
+    if m is None:
+        return 0.0
+    head = [fold(w)[:7] for w in words(m.group("head")) if len(w) > 2]
+    wanted = [fold(w)[:7] for w in words(term) if len(w) > 2]
+    if not head or not wanted or not all(h in wanted for h in head):
+        return 0.0
+    share = sum(w in head for w in wanted) / len(wanted)
+    return share if share >= 0.5 else 0.0
+
+
+def _number_in_intro(chosen: ScoredSentence) -> bool:
+    """An intro that holds the number ("... bestaan uit 4 centrale actielijnen:") answers "hoeveel"
+    without its list."""
+    return _is_intro(chosen) and has_number(chosen.text)
+
+
+def _with_previous(span: list[ScoredSentence], sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """A span that opens with a reference back ("Voor dat laatste ...") starts one sentence earlier."""
+    first = span[0]
+    if not _REFERS_BACK.match(first.text):
+        return span
+    group = _dedupe(_by_passage(sentences)[first.passage_index])
+    idx = next((i for i, s in enumerate(group) if s.text == first.text), 0)
+    if idx == 0 or _is_item(group[idx - 1]):
+        return span
+    return [group[idx - 1], *span]
+
+
 def _names_in(text: str) -> int:
     return len(_NAME.findall(text))
 
@@ -174,14 +219,20 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
         return Span(_with_second_part(span, ranked) if form.parts > 1 else span)
 
     if form.kind == "definition" and form.term:
+        defining = [s for s in ranked if _defines(s.text, form.term) and s.score >= top.score - KIND_MARGIN * 2]
+        if defining:  # "- Circulaire economie & Duurzaamheid: aansluiten bij ..." defines the term
+            return Span([max(defining, key=lambda s: (_defines(s.text, form.term), s.score))])
         naming = [s for s in ranked if _mentions(s.text, form.term)]
         chosen = _best_of(naming, top, KIND_MARGIN * 2)
         short = len(chosen.text.split()) < 25
-        return Span(_with_list(chosen, sentences) if _is_intro(chosen) else _then_next(chosen, sentences, always=short))
+        span = _with_list(chosen, sentences) if _is_intro(chosen) else _then_next(chosen, sentences, always=short)
+        return Span(_with_previous(span, sentences))
 
     finders = {"date": has_time, "amount": has_number, "reason": lambda t: bool(_REASON.search(t))}
     if form.kind in finders:
         chosen = _best_of([s for s in ranked if finders[form.kind](s.text)], top, KIND_MARGIN)
+        if form.kind == "amount" and _number_in_intro(chosen):
+            return Span([chosen])
         return Span(_with_list(chosen, sentences))
 
     if form.kind == "names":
@@ -205,9 +256,14 @@ def _many(
     block = max(blocks, key=lambda b: _block_score(b, form)) if blocks else None
     if form.kind == "names":
         members = [s for s in ranked if s.chunk_kind == "members" and s.score >= top.score - KIND_MARGIN]
-        if members:  # a member list answers "who": all of it, in its order
-            return _dedupe(
-                sorted((s for s in sentences if s.chunk_kind == "members"), key=lambda s: (s.passage_index, s.position))
+        if members:  # a member list answers "who": the members the question names, else all, in order
+            return matching_items(
+                form,
+                _dedupe(
+                    sorted(
+                        (s for s in sentences if s.chunk_kind == "members"), key=lambda s: (s.passage_index, s.position)
+                    )
+                ),
             )
         singles = [s for s in ranked if _names_in(s.text) >= 2]
     else:
@@ -222,6 +278,42 @@ def _many(
     if single is top and not singles:
         return _then_next(top, sentences, enumeration=True)  # an announcement: the enumeration may follow
     return _with_list(single, sentences)
+
+
+def _has_word(have: Sequence[str], word: str) -> bool:
+    stem = word[:7]
+    return any(h.startswith(stem) for h in have)
+
+
+def _pair_in(have: Sequence[str], first: str, second: str) -> bool:
+    return any(a.startswith(first[:7]) and b.startswith(second[:7]) for a, b in itertools.pairwise(have))
+
+
+def matching_items(form: QuestionForm, items: list[ScoredSentence]) -> list[ScoredSentence]:
+    """The items of a list that the question singles out ("Wie is de voorzitter van de Twente
+    Board?" -> the chair's line; "Wie is namens Saxion lid?" -> Saxion's), else all of them.
+
+    An item scores 1 per question word it holds that is not a word of the list's own heading, and
+    2 x the lesser weight (TOPIC_WORD_WEIGHT for a heading word, else 1) per pair of question words
+    it holds side by side; an item holding no word but the heading's scores 0. The best are kept."""
+    q = form.words
+    if not q or len(items) < 2:
+        return items
+    topic = {w for s in items for w in words(s.section_label)}
+    weight = {w: TOPIC_WORD_WEIGHT if w in topic else 1.0 for w in q}
+
+    def score(item: ScoredSentence) -> float:
+        have = words(item.text)
+        held = [w for w in dict.fromkeys(q) if w not in topic and _has_word(have, w)]
+        if not held:
+            return 0.0
+        pairs = sum(2 * min(weight[a], weight[b]) for a, b in itertools.pairwise(q) if _pair_in(have, a, b))
+        return len(held) + pairs
+
+    scores = [score(s) for s in items]
+    best = max(scores)
+    chosen = [s for s, sc in zip(items, scores, strict=True) if best > 0 and sc == best]
+    return chosen if chosen and len(chosen) < len(items) else items
 
 
 def _with_second_part(span: list[ScoredSentence], ranked: list[ScoredSentence]) -> list[ScoredSentence]:

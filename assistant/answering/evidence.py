@@ -105,12 +105,17 @@ def score_sentences(
     bank: SentenceBank,
     analyzer: Analyzer,
     max_passages: int = 4,
+    lexical_weight: float = 0.1,
+    idf: bool = False,
 ) -> list[ScoredSentence]:
+    """Every sentence of the best passages, scored by its cosine with the question plus
+    `lexical_weight` x the share of the question's terms it holds (with `idf`, each term weighted
+    by how rare it is among these sentences: "basistaken" counts, "Twente" hardly) plus a small
+    bonus for the passage's rank."""
     q_terms = set(analyzer.tokens(question, join_pairs=True))
     qv = retrieval.query_vector
-    out: list[ScoredSentence] = []
+    rows: list[tuple[str, int, int, float, set[str], str, str, str]] = []
     for pi, passage in enumerate(retrieval.passages[:max_passages]):
-        rank_bonus = 0.02 * (max_passages - pi) / max_passages
         position = 0
         for chunk in passage.chunks:
             sentences, vectors = bank.get(chunk.chunk_id, chunk.text)
@@ -125,23 +130,24 @@ def score_sentences(
                 if x
             )
             for s, d in zip(sentences, dense, strict=True):
-                terms = content_terms(analyzer, s)
-                lexical = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
-                out.append(
-                    ScoredSentence(
-                        s,
-                        pi,
-                        position,
-                        float(d) + 0.1 * lexical + rank_bonus,
-                        float(d),
-                        lexical,
-                        key,
-                        label,
-                        chunk.kind,
-                    )
-                )
+                rows.append((s, pi, position, float(d), content_terms(analyzer, s), key, label, chunk.kind))
                 position += 1
+    weight = _term_weights(q_terms, [r[4] for r in rows]) if idf else dict.fromkeys(q_terms, 1.0)
+    total = sum(weight.values())
+    out: list[ScoredSentence] = []
+    for s, pi, position, d, terms, key, label, kind in rows:
+        lexical = sum(weight[t] for t in q_terms & terms) / total if total else 0.0
+        rank_bonus = 0.02 * (max_passages - pi) / max_passages
+        out.append(
+            ScoredSentence(s, pi, position, d + lexical_weight * lexical + rank_bonus, d, lexical, key, label, kind)
+        )
     return out
+
+
+def _term_weights(q_terms: set[str], sentence_terms: list[set[str]]) -> dict[str, float]:
+    """log(1 + N / (1 + df)) over the candidate sentences: a term in every sentence weighs little."""
+    n = len(sentence_terms)
+    return {t: float(np.log1p(n / (1 + sum(t in terms for terms in sentence_terms)))) for t in q_terms}
 
 
 @dataclass

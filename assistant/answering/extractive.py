@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from assistant.answering.citations import citation_for, section_label
 from assistant.answering.compose import compose_span
 from assistant.answering.evidence import ScoredSentence
@@ -104,6 +106,9 @@ def compose_extractive(
             prose.append(f"{text} [{n}]")
     if prose:
         lines.append(" ".join(prose))
+    if lines and not lines[-1].startswith("- "):
+        # an intro quoted without its list ("... bestaan uit 4 centrale actielijnen:") ends the answer
+        lines[-1] = re.sub(r":(\s*(?:\[\d+\])?)$", r".\1", lines[-1])
     body = "\n".join(lines)
     if lang == "en":
         body = f"{TEXTS['en']['quoted']}\n{body}"

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from ingest.dutch import FUNCTION_WORDS, words
 from ingest.language import detect_language
 
 AnswerKind = Literal["list", "names", "date", "amount", "definition", "reason", "how", "overview", "yes_no", "fact"]
@@ -84,6 +85,8 @@ _HOW = re.compile(r"^\s*(?:hoe|how|op\s+welke\s+(?:manier|wijze)|in\s+what\s+way
 _PEOPLE = (
     r"organisaties|organisatie|partijen|partij|bedrijven|instellingen|kennisinstellingen|personen|mensen|overheden|"
     r"gemeenten|leden|plaatsen|steden|landen|regio'?s|bestuurders|initiatieven|partners|"
+    r"wethouders|burgemeesters|gedeputeerden|voorzitters|directeuren|directeurs|"
+    r"aldermen|mayors|chairs|directors|"
     r"organi[sz]ations?|parties|companies|institutions|people|persons|members|places|cities|countries|regions|"
     r"governments|municipalities|initiatives|partners|groups"
 )
@@ -100,10 +103,18 @@ _WHICH = re.compile(r"\b(?:welke|which)\s+(?P<first>[\w'’-]+)(?:\s+(?P<second>
 _PLURAL_END = re.compile(r"(?:en|ën|s|'s|’s|ies|i)$", re.I)
 
 
+# "Wat zijn (volgens het plan) de essentiële basistaken ...", "What are the main tasks ...": the noun
+_WHAT_ARE = re.compile(
+    r"\b(?:wat\s+zijn\s+(?:\w+\s+){0,3}?de|what\s+are\s+the)\s+(?:(?P<adj>\w+e|main|key|most\s+\w+)\s+)?(?P<noun>[\w'’-]+)",
+    re.I,
+)
+
+
 def _asked_noun(question: str) -> str | None:
     m = _WHICH.search(question)
     if m is None:
-        return None
+        w = _WHAT_ARE.search(question)
+        return w.group("noun") if w and _PLURAL_END.search(w.group("noun")) else None
     first, second = m.group("first"), m.group("second")
     if m.group(0).lower().startswith("which"):
         return second if second and second.lower() not in _ENGLISH_NOT_NOUNS and first.lower() not in _COUNTS else first
@@ -138,6 +149,7 @@ class QuestionForm:
     term: str | None = None  # what a definition or an overview is about
     parts: int = 1  # "... voor innovatie, en welke voor talent?" asks two things
     noun: str | None = None  # what a list asks for: "Welke regionale actoren ..." -> "actoren"
+    words: tuple[str, ...] = ()  # the question's content words, folded, in order (to match list items)
 
     @property
     def wants_many(self) -> bool:
@@ -174,22 +186,23 @@ def analyse(question: str) -> QuestionForm:
         count = _COUNTS.get(word) or int(word)
 
     parts = 2 if _SECOND_PART.search(q) else 1
+    content = tuple(w for w in words(q) if w not in FUNCTION_WORDS and len(w) > 2)
     if m := _OVERVIEW.match(q):
         return QuestionForm("overview", lang, None, _term(m))
     if _REASON.match(q):
-        return QuestionForm("reason", lang)
+        return QuestionForm("reason", lang, words=content)
     if _AMOUNT.search(q):
-        return QuestionForm("amount", lang)
+        return QuestionForm("amount", lang, words=content)
     if _HOW.match(q):
-        return QuestionForm("how", lang)
+        return QuestionForm("how", lang, words=content)
     if m := _DEFINITION.match(q):
         return QuestionForm("definition", lang, None, _term(m))
     if _DATE.search(q):
         return QuestionForm("date", lang)
     if _NAMES.search(q):
-        return QuestionForm("names", lang, count, parts=parts, noun=_asked_noun(q))
+        return QuestionForm("names", lang, count, parts=parts, noun=_asked_noun(q), words=content)
     if _LIST.search(q) or _asks_plural(q) or count:
-        return QuestionForm("list", lang, count, parts=parts, noun=_asked_noun(q))
+        return QuestionForm("list", lang, count, parts=parts, noun=_asked_noun(q), words=content)
     if _YES_NO.match(q):
-        return QuestionForm("yes_no", lang)
-    return QuestionForm("fact", lang)
+        return QuestionForm("yes_no", lang, words=content)
+    return QuestionForm("fact", lang, words=content)

@@ -144,7 +144,14 @@ class AnswerService:
             retrieval = retriever.retrieve(search, top_k=top_k)
             timings.update(retrieval.timings)
             t = time.perf_counter()
-            sentences = score_sentences(search, retrieval, self.bank, retriever.store.analyzer)
+            sentences = score_sentences(
+                search,
+                retrieval,
+                self.bank,
+                retriever.store.analyzer,
+                lexical_weight=self.settings.sentence_lexical_weight,
+                idf=self.settings.sentence_lexical_idf,
+            )
             evidence = judge(
                 search,
                 retrieval,

@@ -88,3 +88,66 @@ def test_the_writer_gets_the_span_and_a_few_more_sentences_grouped_by_passage():
     assert all(x.text in flat for x in LIST[1:6])
     assert len(flat) <= 5 + 2
     assert [pi for pi, _ in evidence] == sorted({pi for pi, _ in evidence}, key=[pi for pi, _ in evidence].index)
+
+
+def member(text: str, score: float, position: int) -> ScoredSentence:
+    return ScoredSentence(text, 0, position, score, score, 0.0, "M", "Leden Twente Board", "members")
+
+
+MEMBERS = [
+    member("Wim Boomkamp, voorzitter Twente Board", 0.88, 0),
+    member("Onno van Veldhuizen, burgemeester Enschede en voorzitter Regio Twente", 0.87, 1),
+    member("Bert Tijhof, wethouder Rijssen-Holten", 0.86, 2),
+    member("Pieter van Zwanenburg, wethouder Hof van Twente", 0.86, 3),
+    member("Anka Mulder, voorzitter college van bestuur Saxion Hogeschool", 0.85, 4),
+]
+
+
+def test_a_who_question_about_one_role_gets_the_member_who_holds_it():
+    span = compose_span(analyse("Wie is de voorzitter van de Twente Board?"), MEMBERS)
+    assert texts(span) == ["Wim Boomkamp, voorzitter Twente Board"]
+
+
+def test_a_who_question_about_an_organisation_gets_its_member():
+    span = compose_span(analyse("Wie is namens Saxion Hogeschool lid van de Twente Board?"), MEMBERS)
+    assert texts(span) == ["Anka Mulder, voorzitter college van bestuur Saxion Hogeschool"]
+
+
+def test_a_role_held_by_several_members_gets_all_of_them_in_list_order():
+    span = compose_span(analyse("Welke wethouders zitten in de Twente Board?"), MEMBERS)
+    assert texts(span) == [MEMBERS[2].text, MEMBERS[3].text]
+
+
+def test_a_question_naming_only_the_list_itself_gets_the_whole_list():
+    span = compose_span(analyse("Wie zijn de leden van de Twente Board?"), MEMBERS)
+    assert texts(span) == [m.text for m in MEMBERS]
+
+
+def test_an_amount_question_gets_the_intro_with_the_number_not_the_list():
+    sentences = [
+        s("De investeringen bestaan uit 4 centrale actielijnen:", 0.92, 0, 0),
+        s("- Techniek als motor;", 0.85, 0, 1),
+        s("- Arbeidsmarkt & Talent;", 0.84, 0, 2),
+    ]
+    span = compose_span(analyse("Uit hoeveel actielijnen bestaan de investeringen?"), sentences)
+    assert texts(span) == [sentences[0].text]
+
+
+def test_a_list_item_headed_by_the_term_defines_it():
+    sentences = [
+        s("De portfolio's sturen de actielijnen 'Techniek als motor' en 'Circulaire economie & duurzaamheid'.", 0.95),
+        s("- Circulaire economie & Duurzaamheid: aansluiten bij de vraag naar duurzame technologie;", 0.93, 1, 0),
+        s("- Circulaire economie: focus op kringlooplandbouw;", 0.91, 2, 0),
+    ]
+    span = compose_span(analyse("Wat houdt de actielijn Circulaire economie & Duurzaamheid in?"), sentences)
+    assert texts(span) == [sentences[1].text]
+
+
+def test_a_definition_opening_with_a_reference_back_brings_the_sentence_it_refers_to():
+    sentences = [
+        s("Met de programma's wordt geïnvesteerd in het onderhouden van het ecosysteem.", 0.80, 0, 0),
+        s("Voor dat laatste wordt de zogenaamde basisinfrastructuur gebruikt.", 0.95, 0, 1),
+        s("Dit is een belangrijke aanjager van het ecosysteem.", 0.82, 0, 2),
+    ]
+    span = compose_span(analyse("Wat is de basisinfrastructuur?"), sentences)
+    assert texts(span) == [x.text for x in sentences]

@@ -1,0 +1,92 @@
+"""What each rule of the extractive composer buys: the answer-level figures of the default
+configuration (extractive answers) with every rule on, then with each one switched off, per split.
+
+    python -m evals.compose_ablation [--subset dev|test|all]
+
+A rule is switched off by replacing its function in `assistant.answering.compose` with the
+behaviour it has without the rule, for the length of one run. The sentence scoring's idf
+weighting is a setting (`sentence_lexical_idf`) and is switched through it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from assistant.answering import compose
+from assistant.settings import Settings
+from evals import datasets
+from evals.harness import Run, evaluate_system
+from evals.scoring import by_split
+from evals.systems import PIPELINE_CONFIGS, CachingEmbedder, default_config_name
+from ingest.embedding import make_embedder
+
+# rule -> (function of compose.py, what it is replaced with)
+RULES: dict[str, tuple[str, Callable]] = {
+    "member lines the question names": ("matching_items", lambda form, items: items),
+    "amount intro without its list": ("_number_in_intro", lambda chosen: False),
+    "definition: item headed by the term": ("_defines", lambda sentence, term: 0.0),
+    "definition: sentence referred back to": ("_with_previous", lambda span, sentences: span),
+}
+FIGURES = ("acceptable", "complete", "first", "length", "fact_recall", "nf_recall", "refused")
+
+
+@contextmanager
+def _without(rule: str | None) -> Iterator[None]:
+    if rule is None or rule not in RULES:
+        yield
+        return
+    name, replacement = RULES[rule]
+    original = getattr(compose, name)
+    setattr(compose, name, replacement)
+    try:
+        yield
+    finally:
+        setattr(compose, name, original)
+
+
+def measure(settings: Settings, subset: str) -> list[dict]:
+    embedder = CachingEmbedder(make_embedder(settings))
+    run = Run(settings, embedder, Path(tempfile.mkdtemp(prefix="twente-ablation-")), progress=False)
+    base = run.default_index()
+    mode, expand = PIPELINE_CONFIGS[default_config_name(settings)]
+    items = datasets.select(subset)
+    rows = []
+    variants: list[tuple[str, str | None, Settings]] = [("all rules", None, base)]
+    variants += [(f"without {rule}", rule, base) for rule in RULES]
+    variants.append(("without idf term weights", None, base.model_copy(update={"sentence_lexical_idf": False})))
+    cache: dict = {}
+    for label, rule, s in variants:
+        system = run.pipeline(label, s, mode, expand, cache, warm=False)
+        with _without(rule):
+            records = evaluate_system(system, items)
+        for split, agg in sorted(by_split(records).items()):
+            rows.append({"variant": label, "split": split, **{k: _figure(agg, k) for k in FIGURES}})
+    return rows
+
+
+def _figure(agg: dict, key: str) -> float | None:
+    return agg.get({"nf_recall": "not_found_recall", "refused": "refusal_rate_answerable"}.get(key, key))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--subset", default="all", choices=["dev", "test", "all"])
+    args = parser.parse_args(argv)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    rows = measure(Settings(backend="extractive"), args.subset)
+    print("| variant | split | " + " | ".join(FIGURES) + " |")
+    print("|---|---|" + "---|" * len(FIGURES))
+    for r in rows:
+        cells = ["n/a" if r[k] is None else f"{r[k]:.3f}" for k in FIGURES]
+        print(f"| {r['variant']} | {r['split']} | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
