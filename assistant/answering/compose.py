@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.answering.evidence import ENUMERATION as _ENUMERATION
 from assistant.answering.evidence import ScoredSentence, has_number, has_time
 from assistant.answering.question import QuestionForm
 from ingest.dutch import fold, words
@@ -44,8 +45,6 @@ _REASON = re.compile(
     r"because|so\s+that|in\s+order\s+to|therefore)\b",
     re.I,
 )
-# a sentence that enumerates inside itself: "publieke, privaat/publieke en private financieringsbronnen"
-_ENUMERATION = re.compile(r"(?:[^,;]+,){2,}|(?:[^,;]+,)[^,;]+\b(?:en|of|and|or)\b")
 _NAME = re.compile(r"(?<!^)(?<![.:;!?]\s)\b[A-ZÀ-Þ][\w'’&-]+")
 _CONTINUES = re.compile(
     r"^\s*(?:het|dit|deze|die|dat|daarbij|daarmee|zo|ook|hierbij|hiermee|dat\s+betekent|it|this|these|that|so)\b", re.I

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answering.not_found_rules import NOT_FOUND_RULES
+from assistant.answering.question import analyse
 from assistant.retrieval import Retrieval
 from ingest.dutch import FUNCTION_WORDS, STOPWORDS, Analyzer, words
 from ingest.embedding import Embedder
@@ -354,10 +355,25 @@ def judge(
         return Evidence(False, score, "asks when; the best passages give no date")
     if "role_holder" in rules and role_holder_found(question, [s.text for s in sentences]) is False:
         return Evidence(False, score, "asks who holds a role; no passage names it for what was asked")
+    if "member_line" in rules and member_line_off_question(question, top):
+        return Evidence(False, score, "the best passage is a member line, which does not answer this")
     headings = [" ".join(filter(None, (p.chunk.heading_path, p.chunk.section_title))) for p in retrieval.passages[:4]]
     if "members" in rules and membership_found(question, [s.text for s in sentences] + headings) is False:
         return Evidence(False, score, "asks who the members are; no passage lists them for what was asked")
     return Evidence(score >= threshold, score, f"gap={gap:.3f} coverage={coverage:.2f} top={top.dense:.3f}")
+
+
+# a sentence that enumerates inside itself: "publieke, privaat/publieke en private financieringsbronnen"
+ENUMERATION = re.compile(r"(?:[^,;]+,){2,}|(?:[^,;]+,)[^,;]+\b(?:en|of|and|or)\b")
+
+
+def member_line_off_question(question: str, top: ScoredSentence) -> bool:
+    """A member line ("Dennis Schipper, founder CEO Demcon") holds a person and a role: it answers
+    who holds a role, or what a person named in the question does, and nothing else."""
+    if top.chunk_kind != "members" or analyse(question).kind == "names":
+        return False
+    person = set(words(top.text.split(",")[0])) - FUNCTION_WORDS
+    return not (person & set(words(question)))
 
 
 def has_time(text: str) -> bool:

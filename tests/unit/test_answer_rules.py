@@ -109,3 +109,15 @@ def test_member_questions_need_the_membership_of_what_was_asked(question, found)
         "De regionale actoren voor deze activiteiten zijn onder andere Novel-T, OostNL, Pioneering en WTC.",
     ]
     assert membership_found(question, texts) is found
+
+
+def test_a_member_line_answers_who_or_about_the_person_named_and_nothing_else():
+    from assistant.answering.evidence import ScoredSentence, member_line_off_question
+
+    line = ScoredSentence("Dennis Schipper, founder CEO Demcon", 0, 0, 0.9, 0.9, 0.0, "M", "Leden", "members")
+    body = ScoredSentence("Demcon maakt robots.", 0, 0, 0.9, 0.9, 0.0, "B", "§2", "body")
+    assert member_line_off_question("What products does Demcon make?", line)
+    assert member_line_off_question("Kun je een restaurant in Enschede aanraden?", line)
+    assert not member_line_off_question("Wie is de CEO van Demcon?", line)  # a who-question
+    assert not member_line_off_question("Wat is de functie van Dennis Schipper?", line)  # the person named
+    assert not member_line_off_question("What products does Demcon make?", body)  # not a member line
