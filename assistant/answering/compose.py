@@ -29,6 +29,8 @@ SECOND_PART_MARGIN = 0.035
 # a second sentence joins the best one only when it is this close (and adjacent, same passage)
 FOLLOW_MARGIN = 0.015
 OVERVIEW_SECTIONS = 4
+# the sentence about a question's focus may stand this far below the best one
+FOCUS_MARGIN = 0.12
 # a question word that is also a word of the list's heading ("Leden Twente Board") tells the
 # items apart less: it weighs this much against 1 for the question's other words
 TOPIC_WORD_WEIGHT = 0.3
@@ -181,6 +183,18 @@ def _defines(sentence: str, term: str) -> float:
     return share if share >= 0.5 else 0.0
 
 
+def _about_focus(focus: str, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+    """A question about one thing ("Innovatie in de zorg: wat valt daaronder?") is answered by the
+    list item headed by it, else by the best sentence that names it; not by the whole list."""
+    top = ranked[0]
+    near = [s for s in ranked if s.score >= top.score - FOCUS_MARGIN]
+    defining = [s for s in near if _defines(s.text, focus)]
+    if defining:
+        return [max(defining, key=lambda s: (_defines(s.text, focus), s.score))]
+    naming = [s for s in near if _mentions(s.text, focus)]
+    return naming[:1]
+
+
 def _number_in_intro(chosen: ScoredSentence) -> bool:
     """An intro that holds the number ("... bestaan uit 4 centrale actielijnen:") answers "hoeveel"
     without its list."""
@@ -209,6 +223,9 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
         return Span([])
     ranked = sorted(sentences, key=lambda s: -s.score)
     top = ranked[0]
+
+    if form.focus and (about := _about_focus(form.focus, ranked)):
+        return Span(about)
 
     if form.kind == "overview":
         return Span(_overview(ranked), overview=True)

@@ -7,6 +7,7 @@ question. With a language model the service asks it to rewrite (see service.py) 
 
 from __future__ import annotations
 
+import html
 import re
 
 from assistant.schema import ChatMessage
@@ -96,7 +97,7 @@ def ordinal_of(question: str) -> int | None:
 
 def enumeration(text: str) -> list[str]:
     """The items of the list in an answer: '- ' lines, numbered lines, or 'A, B, C en D'."""
-    text = _MARKER.sub("", text)
+    text = html.unescape(_MARKER.sub("", text))
     lines = [ln.strip() for ln in text.splitlines()]
     items = [re.sub(r"^(?:[-*•]|\d+[.)])\s+", "", ln) for ln in lines if re.match(r"^(?:[-*•]|\d+[.)])\s+", ln)]
     if len(items) >= 2:

@@ -9,7 +9,7 @@ look for the span that answers, and the evaluation reports per kind.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ingest.dutch import FUNCTION_WORDS, words
@@ -150,6 +150,7 @@ class QuestionForm:
     parts: int = 1  # "... voor innovatie, en welke voor talent?" asks two things
     noun: str | None = None  # what a list asks for: "Welke regionale actoren ..." -> "actoren"
     words: tuple[str, ...] = ()  # the question's content words, folded, in order (to match list items)
+    focus: str | None = None  # "Digitalisering: wat houdt dat in?" -> "Digitalisering" (also a resolved follow-up)
 
     @property
     def wants_many(self) -> bool:
@@ -162,6 +163,11 @@ _SECOND_PART = re.compile(
     r"|\b(voor|bij|in|for|in)\s+[^,?]+?\s+(?:en|and)\s+\1\b",
     re.I,
 )
+
+
+# "<what it is about>: <question>", as a follow-up about a list item is resolved ("Innovatie in de
+# zorg: wat valt daaronder?") and as users write it
+_FOCUS = re.compile(r"^(?P<focus>[^:?]{2,80}?):\s+(?P<question>\S.*\?)\s*$")
 
 
 def _term(match: re.Match) -> str | None:
@@ -178,6 +184,8 @@ def analyse(question: str) -> QuestionForm:
     asked = [p for p in re.split(r"(?<=[.!?])\s+", q) if p.rstrip().endswith("?")]
     if asked:
         q = asked[-1]
+    if m := _FOCUS.match(q):
+        return replace(analyse(m.group("question")), focus=m.group("focus").strip())
     lang = detect_language(q)
     count_match = _COUNT.search(q)
     count = None

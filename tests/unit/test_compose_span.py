@@ -151,3 +151,24 @@ def test_a_definition_opening_with_a_reference_back_brings_the_sentence_it_refer
     ]
     span = compose_span(analyse("Wat is de basisinfrastructuur?"), sentences)
     assert texts(span) == [x.text for x in sentences]
+
+
+def test_a_question_about_one_list_item_gets_that_item_not_the_list():
+    form = analyse("Innovatie in de zorg: Wat valt er precies onder de tweede?")
+    assert form.focus == "Innovatie in de zorg"
+    items = [
+        s("Deze impactportfolio's zijn:", 0.90, 0, 0),
+        s("- Digitalisering: focus op robotica;", 0.88, 0, 1),
+        s("- Innovatie in de zorg: focus op medtech en preventie;", 0.87, 0, 2),
+    ]
+    assert texts(compose_span(form, items)) == [items[2].text]
+
+
+def test_a_focus_no_item_is_headed_by_gets_the_best_sentence_naming_it():
+    sentences = [
+        s("Deze portfolio's zijn:", 0.90, 0, 0),
+        s("- Digitalisering: focus op robotica en artificiële intelligentie;", 0.89, 0, 1),
+        s("- Sleuteltechnologieën: fotonica en artificiële intelligentie;", 0.86, 0, 2),
+    ]
+    span = compose_span(analyse("artificiële intelligentie: waar komt die voor?"), sentences)
+    assert texts(span) == [sentences[1].text]
