@@ -62,6 +62,17 @@ class Settings(BaseSettings, IngestConfig):
     # in another language than the passage (English answers, Dutch plan) by the second figure
     support_min_similarity: float = 0.90
     support_min_similarity_translated: float = 0.90
+    english_answers: Literal["write", "translate"] = Field(
+        default="translate",
+        description="with a language model, an English question gets: the model's answer written from the "
+        "evidence sentences, or the composed extractive answer translated sentence by sentence",
+    )
+    english_fallback_translation: bool = Field(
+        default=True,
+        description="when none of the model's English sentences is supported, translate the composed answer",
+    )
+    # a translated sentence is kept when its E5 embedding is this close to its Dutch source's
+    translation_min_similarity: float = 0.93
     translate_queries: bool = Field(
         default=False, description="with a language model: an English question is searched for in Dutch"
     )

@@ -30,6 +30,7 @@ from ingest.embedding import make_embedder
 RULES: dict[str, tuple[str, Callable]] = {
     "member lines the question names": ("matching_items", lambda form, items: items),
     "amount intro without its list": ("_number_in_intro", lambda chosen: False),
+    "list: best sentence announcing the asked noun": ("_announces", lambda top, single, form: False),
     "definition: item headed by the term": ("_defines", lambda sentence, term: 0.0),
     "definition: sentence referred back to": ("_with_previous", lambda span, sentences: span),
 }

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answering.evidence import ENUMERATION as _ENUMERATION
-from assistant.answering.evidence import ScoredSentence, has_number, has_time
+from assistant.answering.evidence import ROLE_WORDS, ScoredSentence, has_number, has_time
 from assistant.answering.question import QuestionForm
 from ingest.dutch import fold, words
 
@@ -40,6 +40,8 @@ _REFERS_BACK = re.compile(
     r"bovengenoemde|deze\s+\w+\s+(?:zijn|is|vormen)|for\s+the\s+latter|to\s+that\s+end)\b",
     re.I,
 )
+# a reference back anywhere in a sentence's first words ("We hebben hiermee ...")
+_POINTS_BACK = re.compile(r"^(?:\S+\s+){0,3}(?:hiermee|daarmee|hierdoor|daardoor|hierin|daarin|deze|dit)\b", re.I)
 OVERVIEW_MARGIN = 0.08
 
 _REASON = re.compile(
@@ -204,7 +206,7 @@ def _number_in_intro(chosen: ScoredSentence) -> bool:
 def _with_previous(span: list[ScoredSentence], sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
     """A span that opens with a reference back ("Voor dat laatste ...") starts one sentence earlier."""
     first = span[0]
-    if not _REFERS_BACK.match(first.text):
+    if not (_REFERS_BACK.match(first.text) or _POINTS_BACK.search(first.text)):
         return span
     group = _dedupe(_by_passage(sentences)[first.passage_index])
     idx = next((i for i, s in enumerate(group) if s.text == first.text), 0)
@@ -235,10 +237,11 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
         return Span(_with_second_part(span, ranked) if form.parts > 1 else span)
 
     if form.kind == "definition" and form.term:
-        defining = [s for s in ranked if _defines(s.text, form.term) and s.score >= top.score - KIND_MARGIN * 2]
+        term = form.term
+        defining = [s for s in ranked if _defines(s.text, term) and s.score >= top.score - KIND_MARGIN * 2]
         if defining:  # "- Circulaire economie & Duurzaamheid: aansluiten bij ..." defines the term
-            return Span([max(defining, key=lambda s: (_defines(s.text, form.term), s.score))])
-        naming = [s for s in ranked if _mentions(s.text, form.term)]
+            return Span([max(defining, key=lambda s: (_defines(s.text, term), s.score))])
+        naming = [s for s in ranked if _mentions(s.text, term)]
         chosen = _best_of(naming, top, KIND_MARGIN * 2)
         short = len(chosen.text.split()) < 25
         span = _with_list(chosen, sentences) if _is_intro(chosen) else _then_next(chosen, sentences, always=short)
@@ -291,9 +294,24 @@ def _many(
     )
     if block is not None and _block_score(block, form) + LIST_BONUS >= single.score + _noun_bonus(single, form):
         return block
+    if _announces(top, single, form):
+        # "We hebben hiermee unieke posities opgebouwd in de sleuteltechnologieën": the best
+        # sentence names what is asked; the enumeration it points to stands before or after it
+        return _with_previous(_then_next(top, sentences, enumeration=True), sentences)
     if single is top and not singles:
         return _then_next(top, sentences, enumeration=True)  # an announcement: the enumeration may follow
     return _with_list(single, sentences)
+
+
+def _announces(top: ScoredSentence, single: ScoredSentence, form: QuestionForm) -> bool:
+    """The best sentence names the noun a list question asks for, outscoring (with that bonus)
+    the best enumerating sentence, and points back to what it names."""
+    return (
+        single is not top
+        and _noun_bonus(top, form) > 0
+        and top.score + _noun_bonus(top, form) > single.score + _noun_bonus(single, form)
+        and bool(_POINTS_BACK.search(top.text))
+    )
 
 
 def _has_word(have: Sequence[str], word: str) -> bool:
@@ -312,7 +330,8 @@ def matching_items(form: QuestionForm, items: list[ScoredSentence]) -> list[Scor
     An item scores 1 per question word it holds that is not a word of the list's own heading, and
     2 x the lesser weight (TOPIC_WORD_WEIGHT for a heading word, else 1) per pair of question words
     it holds side by side; an item holding no word but the heading's scores 0. The best are kept."""
-    q = form.words
+    # an English role word stands for the Dutch one the list uses ("chairs" -> "voorzitter")
+    q = tuple(ROLE_WORDS.get(w, ROLE_WORDS.get(w.removesuffix("s"), w)) for w in form.words)
     if not q or len(items) < 2:
         return items
     topic = {w for s in items for w in words(s.section_label)}

@@ -186,7 +186,7 @@ _ASKS_COMPLETION_TIME = re.compile(
 # X's words must stand in one sentence of the passages. Otherwise the passages name the role for
 # something else (the chair of the Twente Board for the Young Twente Board; the mayor of Enschede
 # for Hengelo), which the similarity score cannot tell apart.
-_ROLES = {
+ROLE_WORDS = {
     "voorzitter": "voorzitter",
     "chair": "voorzitter",
     "chairman": "voorzitter",
@@ -207,7 +207,7 @@ _ROLES = {
 }
 _ROLE_QUESTION = re.compile(
     r"^\s*(?:wie\s+(?:is|was|zijn|waren|wordt)|who\s+(?:is|was|are|were|will\s+be))\s+(?:de|het|the)?\s*"
-    rf"(?P<role>{'|'.join(_ROLES)})\s+(?:van|of|bij|at)\s+(?P<org>[^?]+?)\s*\??\s*$"
+    rf"(?P<role>{'|'.join(ROLE_WORDS)})\s+(?:van|of|bij|at)\s+(?P<org>[^?]+?)\s*\??\s*$"
     r"|^\s*who\s+(?P<verb>chairs|heads|leads)\s+(?P<org2>[^?]+?)\s*\??\s*$",
     re.I,
 )
@@ -222,7 +222,7 @@ def role_holder_found(question: str, sentences: list[str]) -> bool | None:
     m = _ROLE_QUESTION.match(question)
     if m is None:
         return None
-    role = _ROLES[m.group("role").lower()] if m.group("role") else "voorzitter"
+    role = ROLE_WORDS[m.group("role").lower()] if m.group("role") else "voorzitter"
     return _said_of(re.compile(rf"\b{role}", re.I), m.group("org") or m.group("org2") or "", sentences)
 
 

@@ -72,6 +72,17 @@ def not_found_answer(question: str, standalone: str, retrieval: Retrieval, lang:
     )
 
 
+def chosen_sentences(
+    sentences: list[ScoredSentence], max_sentences: int, form: QuestionForm | None = None
+) -> tuple[list[ScoredSentence], bool]:
+    """The sentences an extractive answer quotes, and whether they form an overview: the span the
+    question's form asks for, or (without a form) the best sentences within a margin of the best."""
+    if form is not None:
+        span = compose_span(form, sentences)
+        return span.sentences, span.overview
+    return select_sentences(sentences, max_sentences), False
+
+
 def compose_extractive(
     question: str,
     standalone: str,
@@ -80,21 +91,22 @@ def compose_extractive(
     lang: str,
     max_sentences: int,
     form: QuestionForm | None = None,
+    rendered: dict[str, str] | None = None,
 ) -> Answer:
-    """The answer made of quoted evidence: the span the question's form asks for, or (without a
-    form) the best sentences within a margin of the best."""
-    if form is not None:
-        span = compose_span(form, sentences)
-        chosen, overview = span.sentences, span.overview
-    else:
-        chosen, overview = select_sentences(sentences, max_sentences), False
+    """The answer made of quoted evidence (`chosen_sentences`), each sentence cited. `rendered`
+    maps a sentence to the text shown instead of the quote (its checked translation); an answer
+    with translations carries no "quoted in Dutch" header."""
+    chosen, overview = chosen_sentences(sentences, max_sentences, form)
+    rendered = rendered or {}
     numbering: dict[int, int] = {}
     lines: list[str] = []
     prose: list[str] = []
     for s in chosen:
         n = numbering.setdefault(s.passage_index, len(numbering) + 1)
         # bracketed numbers inside the quoted document would pass for citation markers
-        text = MARKER.sub("", clean_output(s.text)).replace("  ", " ").strip()
+        text = MARKER.sub("", clean_output(rendered.get(s.text, s.text))).replace("  ", " ").strip()
+        if s.text.lstrip().startswith("- ") and not text.startswith("- "):
+            text = f"- {text.lstrip('-•* ')}"
         if overview:
             lines.append(f"- {s.section_label}: {text} [{n}]")
         elif text.startswith("- "):
@@ -110,7 +122,7 @@ def compose_extractive(
         # an intro quoted without its list ("... bestaan uit 4 centrale actielijnen:") ends the answer
         lines[-1] = re.sub(r":(\s*(?:\[\d+\])?)$", r".\1", lines[-1])
     body = "\n".join(lines)
-    if lang == "en":
+    if lang == "en" and not any(s.text in rendered for s in chosen):
         body = f"{TEXTS['en']['quoted']}\n{body}"
     citations = [citation_for(n, retrieval.passages[pi]) for pi, n in numbering.items()]
     return Answer(

@@ -19,11 +19,12 @@ from assistant.answering.citations import check_citations, citation_for
 from assistant.answering.compose import writer_evidence
 from assistant.answering.errors import QuestionError
 from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, score_sentences
-from assistant.answering.extractive import compose_extractive, not_found_answer
+from assistant.answering.extractive import chosen_sentences, compose_extractive, not_found_answer
 from assistant.answering.followup import condense, is_follow_up, ordinal_of
 from assistant.answering.prompts import answer_messages, condense_messages, evidence_messages, translate_messages
 from assistant.answering.question import analyse
 from assistant.answering.text import MARKER, text_problem
+from assistant.answering.translation import checked_translations, translation_messages
 from assistant.llm.base import Generator, GeneratorError, generate
 from assistant.llm.names import BACKENDS
 from assistant.retrieval import Retrieval, Retriever
@@ -178,6 +179,11 @@ class AnswerService:
                 answer.notice = notice
                 yield Event("final", answer)
                 return
+            if lang == "en" and self.settings.english_answers == "translate":
+                yield from self._translated(
+                    question, standalone, retrieval, sentences, backend, generator, timings, started
+                )
+                return
             yield from self._generated(
                 question, standalone, retrieval, sentences, lang, backend, generator, timings, started
             )
@@ -231,6 +237,56 @@ class AnswerService:
             question, standalone, retrieval, sentences, lang, self.settings.max_answer_sentences, form
         )
 
+    def _translated(
+        self,
+        question: str,
+        standalone: str,
+        retrieval: Retrieval,
+        sentences: list[ScoredSentence],
+        backend: str,
+        generator: Generator,
+        timings: dict[str, float],
+        started: float,
+        announce: bool = True,
+    ) -> Iterator[Event]:
+        """The composed extractive answer with its sentences in English: each translation checked
+        against its source sentence; a sentence whose translation drifts is quoted in Dutch."""
+        form = analyse(standalone) if self.settings.question_aware_answers else None
+        chosen, _ = chosen_sentences(sentences, self.settings.max_answer_sentences, form)
+        sources = list(dict.fromkeys(s.text for s in chosen))
+        usage: dict[str, int] = {}
+        rendered: dict[str, str] = {}
+        flagged: list[str] = []
+        if sources:
+            t = time.perf_counter()
+            reply = "".join(
+                generator.stream(translation_messages(sources), min(self.settings.llm_max_tokens * 2, 900), usage=usage)
+            )
+            timings["generate"] = _ms(t)
+            t = time.perf_counter()
+            rendered, flagged = checked_translations(
+                sources, reply, self.bank.embedder, self.settings.translation_min_similarity
+            )
+            timings["check"] = _ms(t)
+        answer = compose_extractive(
+            question,
+            standalone,
+            retrieval,
+            sentences,
+            "en",
+            self.settings.max_answer_sentences,
+            form,
+            rendered=rendered,
+        )
+        answer.backend = backend
+        answer.flagged_sentences = flagged
+        answer.usage = usage
+        answer.timings = {**timings, "total": _ms(started)}
+        if announce:  # (a fallback after the writer has announced its sources already)
+            yield Event("sources", answer.citations)
+            yield Event("token", answer.answer)
+        yield Event("final", answer)
+
     def _generated(
         self, question, standalone, retrieval, sentences, lang, backend, generator, timings, started
     ) -> Iterator[Event]:
@@ -269,6 +325,12 @@ class AnswerService:
             self.settings.support_min_similarity_translated,
         )
         timings["check"] = _ms(t0)
+        if not text.strip() and lang == "en" and self.settings.english_fallback_translation:
+            # nothing supported survived: the composed answer, translated and checked
+            yield from self._translated(
+                question, standalone, retrieval, sentences, backend, generator, timings, started
+            )
+            return
         if not text.strip():  # nothing supported survived: fall back to quoting the sources
             fallback = self._extractive(question, standalone, retrieval, sentences, lang)
             fallback.backend = backend

@@ -108,6 +108,11 @@ def test_a_who_question_about_one_role_gets_the_member_who_holds_it():
     assert texts(span) == ["Wim Boomkamp, voorzitter Twente Board"]
 
 
+def test_an_english_role_word_finds_the_dutch_one_in_the_member_list():
+    span = compose_span(analyse("Who chairs the Twente Board?"), MEMBERS)
+    assert texts(span) == ["Wim Boomkamp, voorzitter Twente Board"]
+
+
 def test_a_who_question_about_an_organisation_gets_its_member():
     span = compose_span(analyse("Wie is namens Saxion Hogeschool lid van de Twente Board?"), MEMBERS)
     assert texts(span) == ["Anka Mulder, voorzitter college van bestuur Saxion Hogeschool"]
@@ -172,3 +177,13 @@ def test_a_focus_no_item_is_headed_by_gets_the_best_sentence_naming_it():
     ]
     span = compose_span(analyse("artificiële intelligentie: waar komt die voor?"), sentences)
     assert texts(span) == [sentences[1].text]
+
+
+def test_a_sentence_naming_the_asked_noun_brings_the_enumeration_it_points_to():
+    sentences = [
+        s("We hebben hiermee unieke posities opgebouwd in de sleuteltechnologieën.", 0.92, 0, 0),
+        s("Denk aan slimme materialen, sensing, robotica en fotonica.", 0.80, 0, 1),
+        s("We werken met techniek als motor om talent, bedrijven en kapitaal samen te brengen.", 0.87, 1, 0, "B"),
+    ]
+    span = compose_span(analyse("In welke sleuteltechnologieën heeft Twente unieke posities?"), sentences)
+    assert texts(span) == [sentences[0].text, sentences[1].text]

@@ -38,7 +38,9 @@ def services(data_dir, embedder, gen, **overrides):
 
 def test_auto_sends_dutch_to_the_extractive_composer_and_english_to_the_model(data_dir, embedder):
     gen = FakeGenerator(reply)
-    svc = services(data_dir, embedder, gen, translate_queries=True)
+    svc = services(
+        data_dir, embedder, gen, translate_queries=True, english_answers="write", english_fallback_translation=False
+    )
     dutch = svc.answers.ask(DUTCH_SENTENCE, backend="auto")
     assert dutch.backend == "extractive" and gen.calls == []
     english = svc.answers.ask("Which organisation supports the Twente Board in carrying out its plans?", backend="auto")
