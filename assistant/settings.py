@@ -63,7 +63,7 @@ class Settings(BaseSettings, IngestConfig):
     support_min_similarity: float = 0.90
     support_min_similarity_translated: float = 0.90
     english_answers: Literal["write", "translate"] = Field(
-        default="translate",
+        default="write",
         description="with a language model, an English question gets: the model's answer written from the "
         "evidence sentences, or the composed extractive answer translated sentence by sentence",
     )
