@@ -219,11 +219,12 @@ def bench(
     what: str = typer.Argument("all", help="ingest | query | llm | scale | all"),
     out: Annotated[Path | None, typer.Option("--out")] = None,
     chunks: int | None = typer.Option(None, "--chunks", help="scale: chunks embedded for real in the ingest ratio"),
+    questions: int | None = typer.Option(None, "--questions", help="llm: how many questions (default 3)"),
 ):
     """Benchmarks that print figures beside a baseline measured in the same run."""
     from evals.bench.cli import main as run_bench
 
-    options = {"chunks": chunks} if chunks is not None else {}
+    options = {k: v for k, v in {"chunks": chunks, "questions": questions}.items() if v is not None}
     raise typer.Exit(run_bench(_settings(), what=what, out=out, **options))
 
 

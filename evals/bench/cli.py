@@ -66,9 +66,10 @@ def command_line(argv: list[str] | None = None) -> int:
         default=None,
         help="scale: size of the corpus whose ingest is timed with the real embedder (default 1000)",
     )
+    parser.add_argument("--questions", type=int, default=None, help="llm: how many questions (default 3)")
     parser.add_argument("--corpus", type=Path, default=None, help=argparse.SUPPRESS)  # internal: _ingest
     parser.add_argument("--cheap", action="store_true", help=argparse.SUPPRESS)  # internal: _ingest
     args = parser.parse_args(argv)
     if args.what == "_ingest":
         return ingest_main(args.corpus, args.cheap)
-    return main(Settings(), what=args.what, out=args.out, chunks=args.chunks)
+    return main(Settings(), what=args.what, out=args.out, chunks=args.chunks, questions=args.questions)
