@@ -76,8 +76,13 @@ class Settings(BaseSettings, IngestConfig):
     translate_queries: bool = Field(
         default=False, description="with a language model: an English question is searched for in Dutch"
     )
+    translated_search: Literal["replace", "fuse"] = Field(
+        default="fuse",
+        description="with translate_queries: the Dutch question replaces the English one everywhere, or only "
+        "adds its passages (fused by rank) and scores the sentences, the question as asked deciding 'not found'",
+    )
     llm_evidence_words: int = Field(
-        default=120, description="the grounded writer's evidence budget in words (the prompt's size)"
+        default=80, description="the grounded writer's evidence budget in words (the prompt's size)"
     )
     llm_prompt: Literal["evidence", "passages"] = Field(
         default="evidence",

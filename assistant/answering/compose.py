@@ -29,6 +29,7 @@ SECOND_PART_MARGIN = 0.035
 # a second sentence joins the best one only when it is this close (and adjacent, same passage)
 FOLLOW_MARGIN = 0.015
 OVERVIEW_SECTIONS = 4
+SHORT_LINE_WORDS = 3
 # the sentence about a question's focus may stand this far below the best one
 FOCUS_MARGIN = 0.12
 # a question word that is also a word of the list's heading ("Leden Twente Board") tells the
@@ -224,6 +225,9 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
     if not sentences:
         return Span([])
     ranked = sorted(sentences, key=lambda s: -s.score)
+    if form.kind not in ("names", "list", "date", "amount"):
+        # a line of two or three words (a signature, a heading) does not answer what, how or why
+        ranked = [s for s in ranked if len(s.text.split()) > SHORT_LINE_WORDS] or ranked
     top = ranked[0]
 
     if form.focus and (about := _about_focus(form.focus, ranked)):

@@ -95,15 +95,16 @@ def ordinal_of(question: str) -> int | None:
     return None
 
 
-def enumeration(text: str) -> list[str]:
-    """The items of the list in an answer: '- ' lines, numbered lines, or 'A, B, C en D'."""
+def enumeration(text: str, clauses: bool = False) -> list[str]:
+    """The items of the list in an answer: '- ' lines, numbered lines, or 'A, B, C en D' (with
+    `clauses`, also in a clause that ends at ";")."""
     text = html.unescape(_MARKER.sub("", text))
     lines = [ln.strip() for ln in text.splitlines()]
     items = [re.sub(r"^(?:[-*•]|\d+[.)])\s+", "", ln) for ln in lines if re.match(r"^(?:[-*•]|\d+[.)])\s+", ln)]
     if len(items) >= 2:
         return [re.split(r"[:;]", it, maxsplit=1)[0].strip() for it in items]
     best: list[str] = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
+    for sentence in re.split(r"(?<=[.!?;])\s+" if clauses else r"(?<=[.!?])\s+", text):
         body = sentence.split(":", 1)[1] if ":" in sentence else sentence
         body = re.sub(r"^.*?\b(?:zijn|are|is|zijn de|namely|namelijk)\b\s+", "", body, count=1)
         parts = [p.strip(" .;") for p in re.split(r",\s*|\s+(?:en|and|of|or)\s+", body)]
@@ -111,6 +112,35 @@ def enumeration(text: str) -> list[str]:
         if len(parts) > len(best):
             best = parts
     return best if len(best) >= 2 else []
+
+
+# "he"/"she" refer to the person the previous answer named; "die twee"/"both" to its enumeration
+_PERSONAL = re.compile(r"\b(?:hij|hem|he|him|she)\b", re.I)
+_PERSON = re.compile(
+    r"\b(?!(?:De|Het|Een|The|A|An|In|Op|Voor|Met)\b)([A-Z][a-zà-ÿ]+(?:\s+(?:van|de|der|den|ter|ten|von))*\s+[A-Z][a-zà-ÿ]+)\b"
+)
+_BOTH = re.compile(
+    r"\b(?:die|deze|de)\s+(?:twee|drie|vier|beide)\b|\bbeide\b|\b(?:those|these|the)\s+(?:two|three|four)\b|\bboth\b",
+    re.I,
+)
+
+
+def _resolve_reference(question: str, answer: str) -> str | None:
+    """The question with its pronoun replaced by the person the previous answer names, or its
+    "die twee" by the items the previous answer enumerates; None when neither applies."""
+    text = html.unescape(_MARKER.sub("", answer))
+    if _PERSONAL.search(question) and (person := _PERSON.search(text)):
+        return _PERSONAL.sub(person.group(1), question, count=1)
+    if _BOTH.search(question):
+        items = [re.sub(r"^(?:de|het|the)\s+", "", it, flags=re.I) for it in enumeration(text, clauses=True)]
+        if 2 <= len(items) <= 4 and all(len(it.split()) <= 6 for it in items):
+            joined = ", ".join(items[:-1]) + (" and " if _is_english(question) else " en ") + items[-1]
+            return _BOTH.sub(joined, question, count=1)
+    return None
+
+
+def _is_english(text: str) -> bool:
+    return bool(re.search(r"\b(?:the|what|how|which|and|those|these|both|does|do|is|are)\b", text, re.I))
 
 
 def condense(question: str, history: list[ChatMessage] | None) -> str:
@@ -125,6 +155,8 @@ def condense(question: str, history: list[ChatMessage] | None) -> str:
         if items and (n == -1 or n <= len(items)):
             item = items[n - 1] if n > 0 else items[-1]
             return f"{item}: {question}"
+    if answers and (resolved := _resolve_reference(question, answers[-1])):
+        return resolved
     if users:
         return f"{users[-1]} {question}"
     return question

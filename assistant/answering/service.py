@@ -27,7 +27,7 @@ from assistant.answering.text import MARKER, text_problem
 from assistant.answering.translation import checked_translations, translation_messages
 from assistant.llm.base import Generator, GeneratorError, generate
 from assistant.llm.names import BACKENDS
-from assistant.retrieval import Retrieval, Retriever
+from assistant.retrieval import Retrieval, Retriever, fuse_retrievals
 from assistant.schema import Answer, ChatMessage, Citation
 from assistant.settings import Settings
 from ingest.language import detect_language
@@ -137,24 +137,24 @@ class AnswerService:
             standalone = self._condense(strip_markup(question) if "<" in question else question, history, generator)
             timings["condense"] = _ms(t)
             search = standalone
-            if generator is not None and self.settings.translate_queries and detect_language(standalone) == "en":
+            translated = (
+                generator is not None and self.settings.translate_queries and detect_language(standalone) == "en"
+            )
+            if translated:
+                assert generator is not None  # narrowed above
                 t = time.perf_counter()
                 search = self._in_dutch(standalone, generator)
                 timings["translate"] = _ms(t)
             retriever = self._retriever()
-            retrieval = retriever.retrieve(search, top_k=top_k)
+            fused_search = translated and self.settings.translated_search == "fuse"
+            # "fuse": the question as asked decides whether the documents answer it; its Dutch
+            # translation only adds passages and scores the sentences
+            retrieval = retriever.retrieve(standalone if fused_search else search, top_k=top_k)
             timings.update(retrieval.timings)
             t = time.perf_counter()
-            sentences = score_sentences(
-                search,
-                retrieval,
-                self.bank,
-                retriever.store.analyzer,
-                lexical_weight=self.settings.sentence_lexical_weight,
-                idf=self.settings.sentence_lexical_idf,
-            )
+            sentences = self._scored(standalone if fused_search else search, retrieval, retriever)
             evidence = judge(
-                search,
+                standalone if fused_search else search,
                 retrieval,
                 sentences,
                 self.settings.not_found_threshold,
@@ -162,6 +162,13 @@ class AnswerService:
                 self.settings.not_found_rules,
             )
             timings["evidence"] = _ms(t)
+            if fused_search and evidence.answerable:
+                t = time.perf_counter()
+                retrieval = fuse_retrievals(
+                    retrieval, retriever.retrieve(search, top_k=top_k), top_k or retriever.settings.top_k
+                )
+                sentences = self._scored(search, retrieval, retriever)
+                timings["fuse_translated"] = _ms(t)
             lang = detect_language(question)
             if not evidence.answerable:
                 answer = self._not_found(question, standalone, retrieval, lang, backend, evidence)
@@ -190,6 +197,16 @@ class AnswerService:
         finally:
             if holding:
                 self.llm_slots.release()
+
+    def _scored(self, query: str, retrieval: Retrieval, retriever: Retriever) -> list[ScoredSentence]:
+        return score_sentences(
+            query,
+            retrieval,
+            self.bank,
+            retriever.store.analyzer,
+            lexical_weight=self.settings.sentence_lexical_weight,
+            idf=self.settings.sentence_lexical_idf,
+        )
 
     def route(self, question: str) -> str:
         """The backend "auto" picks for a question: the language model for English questions and

@@ -5,7 +5,7 @@ from assistant.retrieval.dense import DenseRetriever
 from assistant.retrieval.expansion import SectionContextExpander
 from assistant.retrieval.fusion import WeightedRRFRetriever
 from assistant.retrieval.keyword import KeywordRetriever
-from assistant.retrieval.passages import Passage, Retrieval, join_chunk_texts
+from assistant.retrieval.passages import Passage, Retrieval, fuse_retrievals, join_chunk_texts
 from assistant.retrieval.retriever import Mode, Retriever
 
 __all__ = [
@@ -17,5 +17,6 @@ __all__ = [
     "Retriever",
     "SectionContextExpander",
     "WeightedRRFRetriever",
+    "fuse_retrievals",
     "join_chunk_texts",
 ]

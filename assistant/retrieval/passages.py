@@ -55,3 +55,25 @@ def join_texts(texts: list[str]) -> str:
 def join_chunk_texts(chunks: list[Chunk]) -> str:
     """`join_texts` of chunks given in document order."""
     return join_texts([c.text for c in chunks])
+
+
+def fuse_retrievals(first: Retrieval, second: Retrieval, top_k: int, rrf_k: float = 10) -> Retrieval:
+    """The passages of two retrievals of one question (as asked, and translated) by reciprocal rank
+    fusion, the best `top_k`; query, vector and dense statistics of `second`, the one whose
+    language the passages share."""
+    score: dict[str, float] = {}
+    passage: dict[str, Passage] = {}
+    for ranking in (first.passages, second.passages):
+        for rank, p in enumerate(ranking, start=1):
+            key = p.chunk.chunk_id
+            passage.setdefault(key, p)
+            score[key] = score.get(key, 0.0) + 1.0 / (rrf_k + rank)
+    order = sorted(score, key=lambda k: -score[k])[:top_k]
+    return Retrieval(
+        query=second.query,
+        passages=[passage[k] for k in order],
+        query_vector=second.query_vector,
+        timings={**first.timings, **{f"translated_{k}": v for k, v in second.timings.items()}},
+        dense_top=second.dense_top,
+        dense_mean=second.dense_mean,
+    )

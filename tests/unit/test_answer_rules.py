@@ -121,3 +121,36 @@ def test_a_member_line_answers_who_or_about_the_person_named_and_nothing_else():
     assert not member_line_off_question("Wie is de CEO van Demcon?", line)  # a who-question
     assert not member_line_off_question("Wat is de functie van Dennis Schipper?", line)  # the person named
     assert not member_line_off_question("What products does Demcon make?", body)  # not a member line
+
+
+def test_a_pronoun_follow_up_names_the_person_of_the_previous_answer():
+    history = [
+        ChatMessage(role="user", content="Wie is de voorzitter van de Twente Board?"),
+        ChatMessage(role="assistant", content="Wim Boomkamp, voorzitter Twente Board [1]"),
+    ]
+    assert (
+        condense("Wat schrijft hij over de coronacrisis?", history) == "Wat schrijft Wim Boomkamp over de coronacrisis?"
+    )
+
+
+def test_die_twee_stands_for_the_two_things_the_previous_answer_named():
+    history = [
+        ChatMessage(role="user", content="Welke investeringsprogramma's noemt het plan?"),
+        ChatMessage(
+            role="assistant", content="De Regio Deal Twente en de Agenda voor Twente; samen vormen ze de basis."
+        ),
+    ]
+    assert (
+        condense("Hoe verhouden die twee zich?", history)
+        == "Hoe verhouden Regio Deal Twente en Agenda voor Twente zich?"
+    )
+    english = [history[0], ChatMessage(role="assistant", content="- Regio Deal Twente [1]\n- Agenda voor Twente [1]")]
+    assert condense("How do those two relate?", english) == "How do Regio Deal Twente and Agenda voor Twente relate?"
+
+
+def test_a_reference_with_nothing_to_resolve_falls_back_to_the_previous_question():
+    history = [
+        ChatMessage(role="user", content="Wat doet de Twente Board?"),
+        ChatMessage(role="assistant", content="de board verbindt partijen [1]"),
+    ]
+    assert condense("Wat schrijft hij erover?", history) == "Wat doet de Twente Board? Wat schrijft hij erover?"

@@ -50,7 +50,7 @@ def test_auto_sends_dutch_to_the_extractive_composer_and_english_to_the_model(da
 
 def test_an_english_question_is_searched_for_in_dutch(data_dir, embedder):
     gen = FakeGenerator(reply)
-    svc = services(data_dir, embedder, gen, translate_queries=True)
+    svc = services(data_dir, embedder, gen, translate_queries=True, translated_search="replace")
     svc.answers.ask("Which organisation supports the Twente Board?", backend="llamacpp")
     assert embedder.queries[-1] == DUTCH_SENTENCE  # retrieval embedded the Dutch question
     off = services(data_dir, embedder, FakeGenerator(reply))  # the default: searched for as asked
@@ -74,3 +74,19 @@ def test_auto_answers_extractively_when_the_model_is_unavailable(data_dir, embed
     assert routed.backend == "extractive" and routed.notice == "unavailable"
     with pytest.raises(GeneratorError):
         gone.answers.ask("Which organisation supports the Twente Board?", backend="llamacpp")
+
+
+def test_a_fused_translated_search_judges_the_question_as_asked_and_adds_the_dutch_passages():
+    from assistant.retrieval import Passage, Retrieval, fuse_retrievals
+    from ingest.model import Chunk
+
+    def chunk(i: int) -> Chunk:
+        return Chunk(f"c{i}", "d", "D", i, f"tekst {i}", None, "", None, None, "", "body", 0, 7)
+
+    def retrieval(query: str, ids: list[int], top: float) -> Retrieval:
+        return Retrieval(query, [Passage(chunk(i), 1.0) for i in ids], None, {}, dense_top=top, dense_mean=0.5)
+
+    english, dutch = retrieval("asked", [1, 2, 3], 0.8), retrieval("gevraagd", [3, 4, 1], 0.9)
+    fused = fuse_retrievals(english, dutch, top_k=3)
+    assert [p.chunk.chunk_id for p in fused.passages] == ["c1", "c3", "c2"]  # in both lists first
+    assert fused.query == "gevraagd" and fused.dense_top == 0.9
