@@ -75,11 +75,24 @@ def test_an_overview_gives_one_line_per_section():
     sentences = [
         s("Over talent in A.", 0.90, 0, 0, "A"),
         s("Nog meer over talent in A.", 0.89, 0, 1, "A"),
-        s("Talent in B.", 0.88, 1, 0, "B"),
-        s("Talent in C.", 0.86, 2, 0, "C"),
+        s("Het gaat om talent in B.", 0.88, 1, 0, "B"),
+        s("Het gaat om talent in C.", 0.86, 2, 0, "C"),
     ]
     span = compose_span(analyse("Wat zegt het plan over talent?"), sentences)
-    assert span.overview and texts(span) == ["Over talent in A.", "Talent in B.", "Talent in C."]
+    assert span.overview and texts(span) == [
+        "Over talent in A.",
+        "Het gaat om talent in B.",
+        "Het gaat om talent in C.",
+    ]
+
+
+def test_a_signature_line_does_not_answer_a_what_question():
+    sentences = [
+        s("Wim Boomkamp", 0.93, 0, 0),
+        s("Door de coronacrisis is nog veel onduidelijk.", 0.90, 0, 1),
+    ]
+    span = compose_span(analyse("Wat schrijft Wim Boomkamp over de coronacrisis?"), sentences)
+    assert texts(span) == [sentences[1].text]
 
 
 def test_the_writer_gets_the_span_and_a_few_more_sentences_grouped_by_passage():
