@@ -10,7 +10,7 @@ from typing import Literal
 
 import numpy as np
 
-from assistant.answering.evidence import SentenceBank, judge, score_sentences
+from assistant.answering.evidence import SentenceBank, judge, scored_for
 from assistant.answering.followup import condense, is_follow_up
 from assistant.answering.service import AnswerService
 from assistant.retrieval import Mode, Retrieval, Retriever
@@ -170,14 +170,7 @@ class PipelineSystem:
         otherwise the verdict at t is `score < t`, checked against a call at the configured one."""
         retrieval = self.retriever.retrieve(query, query_vector=self.retriever.vectors.get(query))
         analyzer = self.retriever.store.analyzer
-        sentences = score_sentences(
-            query,
-            retrieval,
-            self.bank,
-            analyzer,
-            lexical_weight=self.settings.sentence_lexical_weight,
-            idf=self.settings.sentence_lexical_idf,
-        )
+        sentences = scored_for(query, retrieval, self.bank, analyzer, self.settings)
         rules = self.settings.not_found_rules
         low = judge(query, retrieval, sentences, float("-inf"), analyzer, rules)
         if not low.answerable:
@@ -234,14 +227,7 @@ class BaselineSystem:
         retrieval = self.pipe.retrieve(standalone)
         timings.update(retrieval.timings)
         t = time.perf_counter()
-        sentences = score_sentences(
-            standalone,
-            retrieval,
-            self.bank,
-            self.pipe.analyzer,
-            lexical_weight=self.settings.sentence_lexical_weight,
-            idf=self.settings.sentence_lexical_idf,
-        )
+        sentences = scored_for(standalone, retrieval, self.bank, self.pipe.analyzer, self.settings)
         timings["evidence"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         answer = self.answers._extractive(question, standalone, retrieval, sentences, detect_language(question))

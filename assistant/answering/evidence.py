@@ -15,6 +15,7 @@ import numpy as np
 from assistant.answering.not_found_rules import NOT_FOUND_RULES
 from assistant.answering.question import analyse
 from assistant.retrieval import Retrieval
+from assistant.settings import Settings
 from ingest.dutch import FUNCTION_WORDS, STOPWORDS, Analyzer, words
 from ingest.embedding import Embedder
 from ingest.language import detect_language
@@ -143,6 +144,20 @@ def score_sentences(
             ScoredSentence(s, pi, position, d + lexical_weight * lexical + rank_bonus, d, lexical, key, label, kind)
         )
     return out
+
+
+def scored_for(
+    question: str, retrieval: Retrieval, bank: SentenceBank, analyzer: Analyzer, settings: Settings
+) -> list[ScoredSentence]:
+    """`score_sentences` with the settings' lexical weighting (what the service and the evaluation call)."""
+    return score_sentences(
+        question,
+        retrieval,
+        bank,
+        analyzer,
+        lexical_weight=settings.sentence_lexical_weight,
+        idf=settings.sentence_lexical_idf,
+    )
 
 
 def _term_weights(q_terms: set[str], sentence_terms: list[set[str]]) -> dict[str, float]:

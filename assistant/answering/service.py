@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from assistant.answering.citations import check_citations, citation_for
 from assistant.answering.compose import writer_evidence
 from assistant.answering.errors import QuestionError
-from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, score_sentences
+from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, scored_for
 from assistant.answering.extractive import chosen_sentences, compose_extractive, not_found_answer
 from assistant.answering.followup import condense, is_follow_up, ordinal_of
 from assistant.answering.prompts import answer_messages, condense_messages, evidence_messages, translate_messages
@@ -199,14 +199,7 @@ class AnswerService:
                 self.llm_slots.release()
 
     def _scored(self, query: str, retrieval: Retrieval, retriever: Retriever) -> list[ScoredSentence]:
-        return score_sentences(
-            query,
-            retrieval,
-            self.bank,
-            retriever.store.analyzer,
-            lexical_weight=self.settings.sentence_lexical_weight,
-            idf=self.settings.sentence_lexical_idf,
-        )
+        return scored_for(query, retrieval, self.bank, retriever.store.analyzer, self.settings)
 
     def route(self, question: str) -> str:
         """The backend "auto" picks for a question: the language model for English questions and
