@@ -7,6 +7,7 @@ import pytest
 from support.config import ingest_plan, make_settings
 from support.fakes import FakeEmbedder, FakeGenerator
 
+from assistant.answering.prompts import WRITER
 from assistant.llm.base import GeneratorError
 from assistant.services import Services
 
@@ -45,7 +46,7 @@ def test_auto_sends_dutch_to_the_extractive_composer_and_english_to_the_model(da
     assert dutch.backend == "extractive" and gen.calls == []
     english = svc.answers.ask("Which organisation supports the Twente Board in carrying out its plans?", backend="auto")
     assert english.backend == "llamacpp" and english.notice is None
-    assert [c["messages"][0]["content"].split()[0] for c in gen.calls] == ["Translate", "You"]
+    assert [c["messages"][0]["content"].split()[0] for c in gen.calls] == ["Translate", WRITER["en"].split()[0]]
 
 
 def test_an_english_question_is_searched_for_in_dutch(data_dir, embedder):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.answering.prompts import TEXTS
+from assistant.answering.prompts import TEXTS, WRITER
 from assistant.answering.translation import checked_translations, parse_numbered, translation_messages
 from assistant.services import Services
 from tests.support.config import ingest_plan, make_settings
@@ -77,7 +77,7 @@ def test_when_no_written_sentence_is_supported_the_composed_answer_is_translated
     answer = svc.answers.ask(
         "Which organisation supports the Twente Board in carrying out its plans?", backend="llamacpp"
     )
-    assert [c["messages"][0]["content"].split()[0] for c in gen.calls] == ["You", "Translate"]
+    assert [c["messages"][0]["content"].split()[0] for c in gen.calls] == [WRITER["en"].split()[0], "Translate"]
     assert "(in English)" in answer.answer and "Bananas" not in answer.answer
     events = [e.type for e in svc.answers.stream("Which organisation supports the Twente Board?", backend="llamacpp")]
     assert events.count("sources") == 1 and events[-1] == "final"
