@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from support.config import ingest_plan, make_settings
+from support.fakes import FakeEmbedder, FakeGenerator
+
 from assistant.answering.prompts import TEXTS, WRITER
 from assistant.answering.translation import checked_translations, parse_numbered, translation_messages
 from assistant.services import Services
-from tests.support.config import ingest_plan, make_settings
-from tests.support.fakes import FakeEmbedder, FakeGenerator
 
 
 def test_the_reply_is_read_by_its_numbers_and_junk_is_ignored():
