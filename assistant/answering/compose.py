@@ -62,6 +62,7 @@ class Span:
 
     sentences: list[ScoredSentence]
     overview: bool = False
+    exact: bool = False  # the span is the answer itself (an item headed by what was asked): nothing beside it
 
 
 def _is_item(s: ScoredSentence) -> bool:
@@ -231,7 +232,7 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
     top = ranked[0]
 
     if form.focus and (about := _about_focus(form.focus, ranked)):
-        return Span(about)
+        return Span(about, exact=any(_defines(x.text, form.focus) for x in about))
 
     if form.kind == "overview":
         return Span(_overview(ranked), overview=True)
@@ -244,7 +245,7 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
         term = form.term
         defining = [s for s in ranked if _defines(s.text, term) and s.score >= top.score - KIND_MARGIN * 2]
         if defining:  # "- Circulaire economie & Duurzaamheid: aansluiten bij ..." defines the term
-            return Span([max(defining, key=lambda s: (_defines(s.text, term), s.score))])
+            return Span([max(defining, key=lambda s: (_defines(s.text, term), s.score))], exact=True)
         naming = [s for s in ranked if _mentions(s.text, term)]
         chosen = _best_of(naming, top, KIND_MARGIN * 2)
         short = len(chosen.text.split()) < 25
@@ -385,7 +386,10 @@ def writer_evidence(
 ) -> list[tuple[int, list[ScoredSentence]]]:
     """What the language model gets to write from: the composed span plus the next best sentences,
     grouped by passage (in rank order) and in reading order inside each, within a word budget."""
-    span = compose_span(form, sentences).sentences
+    composed = compose_span(form, sentences)
+    span = composed.sentences
+    if composed.exact:
+        extra = 0  # other sentences beside the item that answers only lead the model astray
     chosen = list(span)
     texts = {s.text for s in chosen}
     budget = sum(len(s.text.split()) for s in chosen)

@@ -200,3 +200,13 @@ def test_a_sentence_naming_the_asked_noun_brings_the_enumeration_it_points_to():
     ]
     span = compose_span(analyse("In welke sleuteltechnologieën heeft Twente unieke posities?"), sentences)
     assert texts(span) == [sentences[0].text, sentences[1].text]
+
+
+def test_the_writer_gets_only_the_item_a_focused_question_asks_about():
+    sentences = [
+        s("Deze impactportfolio's zijn:", 0.90, 0, 0),
+        s("- Innovatie in de zorg: focus op medtech en preventie;", 0.87, 0, 1),
+        s("Daarbij gaat het om wat je kunt met techniek.", 0.89, 1, 0, "B"),
+    ]
+    evidence = writer_evidence(analyse("Innovatie in de zorg: wat valt daaronder?"), sentences, extra=2)
+    assert [[x.text for x in group] for _, group in evidence] == [[sentences[1].text]]
