@@ -65,7 +65,8 @@ class Settings(BaseSettings, IngestConfig):
     english_answers: Literal["write", "translate"] = Field(
         default="write",
         description="with a language model, an English question gets: the model's answer written from the "
-        "evidence sentences, or the composed extractive answer translated sentence by sentence",
+        "evidence sentences (but a member line or an item headed by what was asked is translated), or the "
+        "composed extractive answer translated sentence by sentence",
     )
     english_fallback_translation: bool = Field(
         default=True,

@@ -239,6 +239,8 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
 
     if form.wants_many:
         span = _many(form, ranked, sentences)
+        if span and all(x.chunk_kind == "members" for x in span):
+            return Span(span, exact=True)  # member lines: names and roles to be given as they stand
         return Span(_with_second_part(span, ranked) if form.parts > 1 else span)
 
     if form.kind == "definition" and form.term:

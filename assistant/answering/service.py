@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from assistant.answering.citations import check_citations, citation_for
-from assistant.answering.compose import writer_evidence
+from assistant.answering.compose import compose_span, writer_evidence
 from assistant.answering.errors import QuestionError
 from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, scored_for
 from assistant.answering.extractive import chosen_sentences, compose_extractive, not_found_answer
@@ -186,7 +186,7 @@ class AnswerService:
                 answer.notice = notice
                 yield Event("final", answer)
                 return
-            if lang == "en" and self.settings.english_answers == "translate":
+            if lang == "en" and (self.settings.english_answers == "translate" or self._exact(standalone, sentences)):
                 yield from self._translated(
                     question, standalone, retrieval, sentences, backend, generator, timings, started
                 )
@@ -197,6 +197,12 @@ class AnswerService:
         finally:
             if holding:
                 self.llm_slots.release()
+
+    def _exact(self, standalone: str, sentences: list[ScoredSentence]) -> bool:
+        """The composed span is the answer as it stands (a member line, an item headed by what was
+        asked): an English question gets it translated rather than rewritten by the model, which
+        garbles names and roles when it copies them."""
+        return self.settings.question_aware_answers and compose_span(analyse(standalone), sentences).exact
 
     def _scored(self, query: str, retrieval: Retrieval, retriever: Retriever) -> list[ScoredSentence]:
         return scored_for(query, retrieval, self.bank, retriever.store.analyzer, self.settings)

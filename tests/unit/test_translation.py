@@ -82,3 +82,27 @@ def test_when_no_written_sentence_is_supported_the_composed_answer_is_translated
     assert "(in English)" in answer.answer and "Bananas" not in answer.answer
     events = [e.type for e in svc.answers.stream("Which organisation supports the Twente Board?", backend="llamacpp")]
     assert events.count("sources") == 1 and events[-1] == "final"
+
+
+def test_a_member_line_span_is_exact_and_a_plain_sentence_is_not():
+    from assistant.answering.compose import compose_span
+    from assistant.answering.evidence import ScoredSentence
+    from assistant.answering.question import analyse
+
+    line = ScoredSentence(
+        "Wim Boomkamp, voorzitter Twente Board", 0, 0, 0.9, 0.9, 0.0, "M", "Leden Twente Board", "members"
+    )
+    other = ScoredSentence(
+        "Anka Mulder, voorzitter college van bestuur Saxion",
+        0,
+        1,
+        0.88,
+        0.88,
+        0.0,
+        "M",
+        "Leden Twente Board",
+        "members",
+    )
+    assert compose_span(analyse("Who chairs the Twente Board?"), [line, other]).exact
+    body = ScoredSentence("De Twente Board heeft een ambitie.", 0, 0, 0.9, 0.9, 0.0, "B", "§2", "body")
+    assert not compose_span(analyse("What is the Board's ambition?"), [body]).exact
