@@ -29,7 +29,7 @@ from ingest.embedding import make_embedder
 # rule -> (function of compose.py, what it is replaced with)
 RULES: dict[str, tuple[str, Callable]] = {
     "member lines the question names": ("matching_items", lambda form, items: items),
-    "a question's focus: the item headed by it": ("_about_focus", lambda focus, ranked: []),
+    "a question's focus: the item headed by it": ("_about_focus", lambda focus, ranked: None),
     "amount intro without its list": ("_number_in_intro", lambda chosen: False),
     "list: best sentence announcing the asked noun": ("_announces", lambda top, single, form: False),
     "definition: item headed by the term": ("_defines", lambda sentence, term: 0.0),

@@ -187,16 +187,20 @@ def _defines(sentence: str, term: str) -> float:
     return share if share >= 0.5 else 0.0
 
 
-def _about_focus(focus: str, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+def _defining_item(term: str, ranked: list[ScoredSentence], margin: float) -> ScoredSentence | None:
+    """The list item near the best sentence whose head names most of the term ("- Circulaire
+    economie & Duurzaamheid: aansluiten bij ..."), or None."""
+    near = [s for s in ranked if s.score >= ranked[0].score - margin and _defines(s.text, term)]
+    return max(near, key=lambda s: (_defines(s.text, term), s.score), default=None)
+
+
+def _about_focus(focus: str, ranked: list[ScoredSentence]) -> Span | None:
     """A question about one thing ("Innovatie in de zorg: wat valt daaronder?") is answered by the
     list item headed by it, else by the best sentence that names it; not by the whole list."""
-    top = ranked[0]
-    near = [s for s in ranked if s.score >= top.score - FOCUS_MARGIN]
-    defining = [s for s in near if _defines(s.text, focus)]
-    if defining:
-        return [max(defining, key=lambda s: (_defines(s.text, focus), s.score))]
-    naming = [s for s in near if _mentions(s.text, focus)]
-    return naming[:1]
+    if item := _defining_item(focus, ranked, FOCUS_MARGIN):
+        return Span([item], exact=True)
+    naming = [s for s in ranked if s.score >= ranked[0].score - FOCUS_MARGIN and _mentions(s.text, focus)]
+    return Span(naming[:1]) if naming else None
 
 
 def _number_in_intro(chosen: ScoredSentence) -> bool:
@@ -232,7 +236,7 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
     top = ranked[0]
 
     if form.focus and (about := _about_focus(form.focus, ranked)):
-        return Span(about, exact=any(_defines(x.text, form.focus) for x in about))
+        return about
 
     if form.kind == "overview":
         return Span(_overview(ranked), overview=True)
@@ -245,9 +249,8 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
 
     if form.kind == "definition" and form.term:
         term = form.term
-        defining = [s for s in ranked if _defines(s.text, term) and s.score >= top.score - KIND_MARGIN * 2]
-        if defining:  # "- Circulaire economie & Duurzaamheid: aansluiten bij ..." defines the term
-            return Span([max(defining, key=lambda s: (_defines(s.text, term), s.score))], exact=True)
+        if item := _defining_item(term, ranked, KIND_MARGIN * 2):
+            return Span([item], exact=True)
         naming = [s for s in ranked if _mentions(s.text, term)]
         chosen = _best_of(naming, top, KIND_MARGIN * 2)
         short = len(chosen.text.split()) < 25
@@ -384,11 +387,16 @@ def _overview(ranked: list[ScoredSentence]) -> list[ScoredSentence]:
 
 
 def writer_evidence(
-    form: QuestionForm, sentences: Sequence[ScoredSentence], extra: int = 2, max_words: int = 220
+    form: QuestionForm,
+    sentences: Sequence[ScoredSentence],
+    extra: int = 2,
+    max_words: int = 220,
+    composed: Span | None = None,
 ) -> list[tuple[int, list[ScoredSentence]]]:
-    """What the language model gets to write from: the composed span plus the next best sentences,
-    grouped by passage (in rank order) and in reading order inside each, within a word budget."""
-    composed = compose_span(form, sentences)
+    """What the language model gets to write from: the composed span (`composed`, when the caller
+    has it already) plus the next best sentences, grouped by passage (in rank order) and in reading
+    order inside each, within a word budget."""
+    composed = composed or compose_span(form, sentences)
     span = composed.sentences
     if composed.exact:
         extra = 0  # other sentences beside the item that answers only lead the model astray

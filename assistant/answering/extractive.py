@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from assistant.answering.citations import citation_for, section_label
-from assistant.answering.compose import compose_span
+from assistant.answering.compose import Span, compose_span
 from assistant.answering.evidence import ScoredSentence
 from assistant.answering.prompts import TEXTS
 from assistant.answering.question import QuestionForm
@@ -72,15 +72,12 @@ def not_found_answer(question: str, standalone: str, retrieval: Retrieval, lang:
     )
 
 
-def chosen_sentences(
-    sentences: list[ScoredSentence], max_sentences: int, form: QuestionForm | None = None
-) -> tuple[list[ScoredSentence], bool]:
-    """The sentences an extractive answer quotes, and whether they form an overview: the span the
-    question's form asks for, or (without a form) the best sentences within a margin of the best."""
+def quoted_span(sentences: list[ScoredSentence], max_sentences: int, form: QuestionForm | None = None) -> Span:
+    """The sentences an extractive answer quotes: the span the question's form asks for, or
+    (without a form) the best sentences within a margin of the best."""
     if form is not None:
-        span = compose_span(form, sentences)
-        return span.sentences, span.overview
-    return select_sentences(sentences, max_sentences), False
+        return compose_span(form, sentences)
+    return Span(select_sentences(sentences, max_sentences))
 
 
 def compose_extractive(
@@ -92,11 +89,13 @@ def compose_extractive(
     max_sentences: int,
     form: QuestionForm | None = None,
     rendered: dict[str, str] | None = None,
+    span: Span | None = None,
 ) -> Answer:
-    """The answer made of quoted evidence (`chosen_sentences`), each sentence cited. `rendered`
-    maps a sentence to the text shown instead of the quote (its checked translation); an answer
-    with translations carries no "quoted in Dutch" header."""
-    chosen, overview = chosen_sentences(sentences, max_sentences, form)
+    """The answer made of quoted evidence (`span`, else `quoted_span`), each sentence cited.
+    `rendered` maps a sentence to the text shown instead of the quote (its checked translation);
+    an answer with translations carries no "quoted in Dutch" header."""
+    span = span or quoted_span(sentences, max_sentences, form)
+    chosen, overview = span.sentences, span.overview
     rendered = rendered or {}
     numbering: dict[int, int] = {}
     lines: list[str] = []

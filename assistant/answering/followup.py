@@ -11,6 +11,7 @@ import html
 import re
 
 from assistant.schema import ChatMessage
+from ingest.language import detect_language
 
 ORDINALS = {
     "eerste": 1,
@@ -134,13 +135,9 @@ def _resolve_reference(question: str, answer: str) -> str | None:
     if _BOTH.search(question):
         items = [re.sub(r"^(?:de|het|the)\s+", "", it, flags=re.I) for it in enumeration(text, clauses=True)]
         if 2 <= len(items) <= 4 and all(len(it.split()) <= 6 for it in items):
-            joined = ", ".join(items[:-1]) + (" and " if _is_english(question) else " en ") + items[-1]
+            joined = ", ".join(items[:-1]) + (" and " if detect_language(question) == "en" else " en ") + items[-1]
             return _BOTH.sub(joined, question, count=1)
     return None
-
-
-def _is_english(text: str) -> bool:
-    return bool(re.search(r"\b(?:the|what|how|which|and|those|these|both|does|do|is|are)\b", text, re.I))
 
 
 def condense(question: str, history: list[ChatMessage] | None) -> str:

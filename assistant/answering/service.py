@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from assistant.answering.citations import check_citations, citation_for
-from assistant.answering.compose import compose_span, writer_evidence
+from assistant.answering.compose import Span, writer_evidence
 from assistant.answering.errors import QuestionError
 from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, scored_for
-from assistant.answering.extractive import chosen_sentences, compose_extractive, not_found_answer
+from assistant.answering.extractive import compose_extractive, not_found_answer, quoted_span
 from assistant.answering.followup import condense, is_follow_up, ordinal_of
 from assistant.answering.prompts import answer_messages, condense_messages, evidence_messages, translate_messages
 from assistant.answering.question import analyse
@@ -186,23 +186,30 @@ class AnswerService:
                 answer.notice = notice
                 yield Event("final", answer)
                 return
-            if lang == "en" and (self.settings.english_answers == "translate" or self._exact(standalone, sentences)):
+            form = analyse(standalone) if self.settings.question_aware_answers else None
+            span = quoted_span(sentences, self.settings.max_answer_sentences, form)
+            # an exact span (a member line, an item headed by what was asked) is translated rather
+            # than rewritten: the model garbles names and roles when it copies them
+            if lang == "en" and (self.settings.english_answers == "translate" or span.exact):
                 yield from self._translated(
-                    question, standalone, retrieval, sentences, backend, generator, timings, started
+                    question, standalone, retrieval, sentences, span, backend, generator, timings, started
                 )
                 return
             yield from self._generated(
-                question, standalone, retrieval, sentences, lang, backend, generator, timings, started
+                question,
+                standalone,
+                retrieval,
+                sentences,
+                span if form else None,
+                lang,
+                backend,
+                generator,
+                timings,
+                started,
             )
         finally:
             if holding:
                 self.llm_slots.release()
-
-    def _exact(self, standalone: str, sentences: list[ScoredSentence]) -> bool:
-        """The composed span is the answer as it stands (a member line, an item headed by what was
-        asked): an English question gets it translated rather than rewritten by the model, which
-        garbles names and roles when it copies them."""
-        return self.settings.question_aware_answers and compose_span(analyse(standalone), sentences).exact
 
     def _scored(self, query: str, retrieval: Retrieval, retriever: Retriever) -> list[ScoredSentence]:
         return scored_for(query, retrieval, self.bank, retriever.store.analyzer, self.settings)
@@ -259,17 +266,16 @@ class AnswerService:
         standalone: str,
         retrieval: Retrieval,
         sentences: list[ScoredSentence],
+        span: Span,
         backend: str,
         generator: Generator,
         timings: dict[str, float],
         started: float,
         announce: bool = True,
     ) -> Iterator[Event]:
-        """The composed extractive answer with its sentences in English: each translation checked
-        against its source sentence; a sentence whose translation drifts is quoted in Dutch."""
-        form = analyse(standalone) if self.settings.question_aware_answers else None
-        chosen, _ = chosen_sentences(sentences, self.settings.max_answer_sentences, form)
-        sources = list(dict.fromkeys(s.text for s in chosen))
+        """The composed extractive answer (`span`) with its sentences in English: each translation
+        checked against its source sentence; a sentence whose translation drifts is quoted in Dutch."""
+        sources = list(dict.fromkeys(s.text for s in span.sentences))
         usage: dict[str, int] = {}
         rendered: dict[str, str] = {}
         flagged: list[str] = []
@@ -291,8 +297,8 @@ class AnswerService:
             sentences,
             "en",
             self.settings.max_answer_sentences,
-            form,
             rendered=rendered,
+            span=span,
         )
         answer.backend = backend
         answer.flagged_sentences = flagged
@@ -304,11 +310,14 @@ class AnswerService:
         yield Event("final", answer)
 
     def _generated(
-        self, question, standalone, retrieval, sentences, lang, backend, generator, timings, started
+        self, question, standalone, retrieval, sentences, span, lang, backend, generator, timings, started
     ) -> Iterator[Event]:
+        """The model's answer from the evidence; `span`: the composed span, when the service
+        composes by the question's form (the writer composes its own otherwise)."""
         if self.settings.llm_prompt == "evidence":
-            form = analyse(standalone)
-            evidence = writer_evidence(form, sentences, max_words=self.settings.llm_evidence_words)
+            evidence = writer_evidence(
+                analyse(standalone), sentences, max_words=self.settings.llm_evidence_words, composed=span
+            )
             passages = [retrieval.passages[pi] for pi, _ in evidence]
             messages = evidence_messages(
                 standalone,
@@ -343,8 +352,18 @@ class AnswerService:
         timings["check"] = _ms(t0)
         if not text.strip() and lang == "en" and self.settings.english_fallback_translation:
             # nothing supported survived: the composed answer, translated and checked
+            form = analyse(standalone) if self.settings.question_aware_answers else None
             yield from self._translated(
-                question, standalone, retrieval, sentences, backend, generator, timings, started
+                question,
+                standalone,
+                retrieval,
+                sentences,
+                span or quoted_span(sentences, self.settings.max_answer_sentences, form),
+                backend,
+                generator,
+                timings,
+                started,
+                announce=False,
             )
             return
         if not text.strip():  # nothing supported survived: fall back to quoting the sources

@@ -80,7 +80,10 @@ def test_when_no_written_sentence_is_supported_the_composed_answer_is_translated
     )
     assert [c["messages"][0]["content"].split()[0] for c in gen.calls] == [WRITER["en"].split()[0], "Translate"]
     assert "(in English)" in answer.answer and "Bananas" not in answer.answer
-    events = [e.type for e in svc.answers.stream("Which organisation supports the Twente Board?", backend="llamacpp")]
+    again = Services(
+        settings, embedder=embedder, generators={"llamacpp": FakeGenerator(["Bananas grow. [1]", translate])}
+    )
+    events = [e.type for e in again.answers.stream("Which organisation supports the Twente Board?", backend="llamacpp")]
     assert events.count("sources") == 1 and events[-1] == "final"
 
 
