@@ -25,7 +25,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +33,12 @@ from typing import TYPE_CHECKING
 import bm25s
 import numpy as np
 from llama_index.core.schema import TextNode
-from llama_index.core.vector_stores.types import VectorStoreQuery
+from llama_index.core.vector_stores.types import (
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+    VectorStoreQuery,
+)
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from ingest.config import IngestConfig
@@ -303,16 +308,25 @@ class StoreReader:
         except FileNotFoundError:
             return False
 
-    def dense(self, query_vector: np.ndarray | Sequence[float], k: int) -> list[tuple[int, float]]:
-        """(chunk index, cosine similarity), best first.
+    def dense(
+        self, query_vector: np.ndarray | Sequence[float], k: int, documents: Collection[str] | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk index, cosine similarity), best first; only chunks of `documents` (doc ids) when given.
 
         ChromaVectorStore reports exp(-distance) as similarity; the cosine (1 - distance, what the
-        thresholds are tuned on) is 1 + log of it."""
-        if not self.chunks:
+        thresholds are tuned on) is 1 + log of it. The scope is a Chroma `where` filter, so the k
+        nearest are found inside it (not k overall, then cut)."""
+        if not self.chunks or (documents is not None and not documents):
             return []
+        filters = None
+        if documents is not None:
+            filters = MetadataFilters(
+                filters=[MetadataFilter(key="doc_id", value=sorted(documents), operator=FilterOperator.IN)]
+            )
         query = VectorStoreQuery(
             query_embedding=np.asarray(query_vector, dtype=np.float32).tolist(),
             similarity_top_k=min(k, len(self.chunks)),
+            filters=filters,
         )
         try:
             result = self.vector_store.query(query)
@@ -324,18 +338,27 @@ class StoreReader:
                 out.append((self.index_of[cid], 1.0 + math.log(similarity)))
         return out
 
-    def keyword(self, query: str, k: int) -> list[tuple[int, float]]:
-        """(chunk index, BM25 score) for chunks sharing at least one term, best first."""
-        if self.bm25 is None:
+    def keyword(self, query: str, k: int, documents: Collection[str] | None = None) -> list[tuple[int, float]]:
+        """(chunk index, BM25 score) for chunks sharing at least one term, best first; only chunks
+        of `documents` (doc ids) when given. Scores stay those of the whole index (the idf of a
+        term does not change with the scope)."""
+        if self.bm25 is None or (documents is not None and not documents):
             return []
         tokens = [t for t in self.analyzer.tokens(query, join_pairs=True) if t in self._bm25_vocab]
         if not tokens:
             return []
         scores = self.bm25.get_scores(tokens)
+        if documents is not None:
+            scores = np.where(self.in_documents(documents), scores, 0.0)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def in_documents(self, documents: Collection[str]) -> np.ndarray:
+        """A mask over `chunks`: True for the chunks of `documents`."""
+        wanted = set(documents)
+        return np.fromiter((c.doc_id in wanted for c in self.chunks), dtype=bool, count=len(self.chunks))
 
     def ping(self) -> bool:
         try:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import html
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from assistant.answering.citations import check_citations, citation_for
 from assistant.answering.compose import Span, writer_evidence
-from assistant.answering.errors import QuestionError
+from assistant.answering.errors import QuestionError, UnknownDocument
 from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, scored_for
 from assistant.answering.extractive import compose_extractive, not_found_answer, quoted_span
 from assistant.answering.followup import condense, is_follow_up, ordinal_of
@@ -82,9 +82,12 @@ class AnswerService:
         history: list[ChatMessage] | None = None,
         backend: str | None = None,
         top_k: int | None = None,
+        documents: Sequence[str] | None = None,
     ) -> Answer:
+        """The checked answer; `documents` (doc ids) keeps retrieval, the "not in the documents"
+        decision and the citations inside those documents (None: every document)."""
         final = None
-        for event in self.stream(question, history, backend, top_k):
+        for event in self.stream(question, history, backend, top_k, documents):
             if isinstance(event.data, Answer):
                 final = event.data
         assert final is not None
@@ -96,17 +99,24 @@ class AnswerService:
         history: list[ChatMessage] | None = None,
         backend: str | None = None,
         top_k: int | None = None,
+        documents: Sequence[str] | None = None,
     ) -> Iterator[Event]:
-        for event in self._stream(question, history, backend, top_k):
+        for event in self._stream(question, history, backend, top_k, documents):
             if isinstance(event.data, Answer):  # the question is echoed back: no raw HTML in it either
                 event.data.question = html.escape(event.data.question, quote=False)
                 event.data.standalone_question = html.escape(event.data.standalone_question, quote=False)
             yield event
 
     def _stream(
-        self, question: str, history: list[ChatMessage] | None, backend: str | None, top_k: int | None
+        self,
+        question: str,
+        history: list[ChatMessage] | None,
+        backend: str | None,
+        top_k: int | None,
+        documents: Sequence[str] | None,
     ) -> Iterator[Event]:
         backend = self.validate(question, backend, top_k)
+        scope = self.scope(documents)
         question = question.strip()
         for m in history or []:
             if m.content and text_problem(m.content) == "contains an invalid character (a lone UTF-16 surrogate)":
@@ -149,7 +159,7 @@ class AnswerService:
             fused_search = translated and self.settings.translated_search == "fuse"
             # "fuse": the question as asked decides whether the documents answer it; its Dutch
             # translation only adds passages and scores the sentences
-            retrieval = retriever.retrieve(standalone if fused_search else search, top_k=top_k)
+            retrieval = retriever.retrieve(standalone if fused_search else search, top_k=top_k, documents=scope)
             timings.update(retrieval.timings)
             t = time.perf_counter()
             sentences = self._scored(standalone if fused_search else search, retrieval, retriever)
@@ -165,7 +175,9 @@ class AnswerService:
             if fused_search and evidence.answerable:
                 t = time.perf_counter()
                 retrieval = fuse_retrievals(
-                    retrieval, retriever.retrieve(search, top_k=top_k), top_k or retriever.settings.top_k
+                    retrieval,
+                    retriever.retrieve(search, top_k=top_k, documents=scope),
+                    top_k or retriever.settings.top_k,
                 )
                 sentences = self._scored(search, retrieval, retriever)
                 timings["fuse_translated"] = _ms(t)
@@ -210,6 +222,22 @@ class AnswerService:
         finally:
             if holding:
                 self.llm_slots.release()
+
+    def scope(self, documents: Sequence[str] | None) -> frozenset[str] | None:
+        """The documents a question is kept to, checked against the index: None for all of them;
+        an unknown id or an empty list is a QuestionError that names what is wrong."""
+        if documents is None:
+            return None
+        if isinstance(documents, str) or not all(isinstance(d, str) for d in documents):
+            raise QuestionError("documents must be a list of document ids")
+        if not documents:
+            raise QuestionError("documents is empty: name at least one document id, or leave it out to ask all")
+        known = set(self._retriever().store.manifest.get("documents", {}))
+        unknown = [d for d in dict.fromkeys(documents) if d not in known]
+        if unknown:
+            listed = ", ".join(repr(d) for d in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+            raise UnknownDocument(f"no document with id {listed}; GET /api/documents lists the ids", unknown)
+        return frozenset(documents)
 
     def _scored(self, query: str, retrieval: Retrieval, retriever: Retriever) -> list[ScoredSentence]:
         return scored_for(query, retrieval, self.bank, retriever.store.analyzer, self.settings)

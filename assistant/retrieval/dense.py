@@ -3,6 +3,8 @@ collection (``StoreReader.dense``, through ChromaVectorStore); scores are cosine
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
@@ -11,20 +13,31 @@ from ingest.store import StoreReader
 
 
 class DenseRetriever(BaseRetriever):
-    """Uses `QueryBundle.embedding` when given, else embeds the query with `embedder`."""
+    """Uses `QueryBundle.embedding` when given, else embeds the query with `embedder`.
+    `documents` (doc ids) keeps `retrieve` inside those documents; `search` takes its own scope."""
 
-    def __init__(self, store: StoreReader, embedder: Embedder, similarity_top_k: int = 30) -> None:
+    def __init__(
+        self,
+        store: StoreReader,
+        embedder: Embedder,
+        similarity_top_k: int = 30,
+        documents: Collection[str] | None = None,
+    ) -> None:
         super().__init__()
         self.store = store
         self.embedder = embedder
         self.similarity_top_k = similarity_top_k
+        self.documents = documents
 
-    def search(self, query_bundle: QueryBundle, k: int) -> list[NodeWithScore]:
-        """The best `k` nodes, best first (what `retrieve` returns for k = similarity_top_k)."""
+    def search(
+        self, query_bundle: QueryBundle, k: int, documents: Collection[str] | None = None
+    ) -> list[NodeWithScore]:
+        """The best `k` nodes (of `documents`, when given), best first."""
         vector = query_bundle.embedding
         if vector is None:
             vector = self.embedder.embed_query(query_bundle.query_str).tolist()
-        return [NodeWithScore(node=self.store.nodes[i], score=score) for i, score in self.store.dense(vector, k)]
+        hits = self.store.dense(vector, k, documents)
+        return [NodeWithScore(node=self.store.nodes[i], score=score) for i, score in hits]
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return self.search(query_bundle, self.similarity_top_k)
+        return self.search(query_bundle, self.similarity_top_k, self.documents)

@@ -11,6 +11,7 @@ per store generation:
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from typing import Literal
 
 import numpy as np
@@ -64,7 +65,9 @@ class Retriever:
         mode: Mode = "hybrid",
         expand: bool | None = None,
         query_vector: np.ndarray | None = None,
+        documents: Collection[str] | None = None,
     ) -> Retrieval:
+        """The top_k passages for `query`; only from `documents` (doc ids) when given."""
         s = self.settings
         top_k = top_k or s.top_k
         expand = s.expand_context if expand is None else expand
@@ -78,8 +81,8 @@ class Retriever:
         bundle = QueryBundle(query_str=query, embedding=embedding)
 
         t = time.perf_counter()
-        dense_hits = self.dense.search(bundle, depth) if mode in ("hybrid", "dense") else []
-        keyword_hits = self.keyword.search(bundle, depth) if mode in ("hybrid", "bm25") else []
+        dense_hits = self.dense.search(bundle, depth, documents) if mode in ("hybrid", "dense") else []
+        keyword_hits = self.keyword.search(bundle, depth, documents) if mode in ("hybrid", "bm25") else []
         timings["retrieve"] = (time.perf_counter() - t) * 1000
 
         t = time.perf_counter()

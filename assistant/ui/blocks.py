@@ -31,9 +31,9 @@ def build_blocks(services: Services, settings: Settings, documents_service: Docu
     def skip(values: tuple) -> tuple:
         return tuple(gr.skip() if v is KEEP else v for v in values)
 
-    def respond(question: str, backend: str, chat: list, convo: list):
+    def respond(question: str, backend: str, scope: list | None, chat: list, convo: list):
         cleared = KEEP if not (question or "").strip() else ""
-        for chat_state, sources_state, convo_state in chat_turn(services, question, backend, chat, convo):
+        for chat_state, sources_state, convo_state in chat_turn(services, question, backend, chat, convo, scope):
             yield skip((chat_state, sources_state, convo_state, cleared))
             cleared = KEEP  # empty the box once; keep what the user types while the answer streams
 
@@ -50,9 +50,11 @@ def build_blocks(services: Services, settings: Settings, documents_service: Docu
         except Exception as exc:
             log.exception("listing the documents failed")
             documents, table = [], message_html(error_text(exc), "error")
+        # the chat's picker keeps what is still there of the user's choice (gr.update leaves value)
+        picker = gr.update(choices=document_choices(documents))
         if not key_configured:
-            return (table,)
-        return table, gr.update(choices=document_choices(documents), value=None)
+            return table, picker
+        return table, picker, gr.update(choices=document_choices(documents), value=None)
 
     def upload(file, key: str):
         return (upload_document(docs, settings.api_key, file, key), *refresh_docs())
@@ -98,6 +100,14 @@ def build_blocks(services: Services, settings: Settings, documents_service: Docu
                             example_buttons = [
                                 gr.Button(q, size="sm", elem_classes=["ta-example"]) for q in EXAMPLE_QUESTIONS
                             ]
+                        scope = gr.Dropdown(
+                            choices=[],
+                            value=[],
+                            multiselect=True,
+                            label=L["scope"],
+                            info=L["scope_info"],
+                            elem_id="scope",
+                        )
                         with gr.Row():
                             backend = gr.Dropdown(
                                 choices=list(BACKEND_CHOICES),
@@ -150,18 +160,19 @@ def build_blocks(services: Services, settings: Settings, documents_service: Docu
 
         # ---- events --------------------------------------------------------------------------
         chat_outputs = [chatbot, sources, convo, question]
-        question.submit(respond, [question, backend, chatbot, convo], chat_outputs, api_visibility="private")
-        ask.click(respond, [question, backend, chatbot, convo], chat_outputs, api_visibility="private")
+        chat_inputs = [question, backend, scope, chatbot, convo]
+        question.submit(respond, chat_inputs, chat_outputs, api_visibility="private")
+        ask.click(respond, chat_inputs, chat_outputs, api_visibility="private")
         for button, text in zip(example_buttons, EXAMPLE_QUESTIONS, strict=True):
 
-            def ask_example(backend_value, chat, conversation, _text=text):
-                yield from respond(_text, backend_value, chat, conversation)
+            def ask_example(backend_value, scope_value, chat, conversation, _text=text):
+                yield from respond(_text, backend_value, scope_value, chat, conversation)
 
-            button.click(ask_example, [backend, chatbot, convo], chat_outputs, api_visibility="private")
+            button.click(ask_example, [backend, scope, chatbot, convo], chat_outputs, api_visibility="private")
         clear.click(new_chat, None, chat_outputs, api_visibility="private")
         chatbot.clear(new_chat, None, chat_outputs, api_visibility="private")  # its own bin icon
         check.click(check_idea, [idea, pf_backend], pf_result, api_visibility="private")
-        docs_outputs = [docs_table, delete_id] if key_configured else [docs_table]
+        docs_outputs = [docs_table, scope, delete_id] if key_configured else [docs_table, scope]
         refresh.click(refresh_docs, None, docs_outputs, api_visibility="private")
         blocks.load(refresh_docs, None, docs_outputs, api_visibility="private")
         if key_configured:

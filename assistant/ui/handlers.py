@@ -73,10 +73,16 @@ def _chat_bot(markdown: str) -> dict:
 
 
 def chat_turn(
-    services: Services, question: str, backend: str | None, chat: list | None, convo: list | None
+    services: Services,
+    question: str,
+    backend: str | None,
+    chat: list | None,
+    convo: list | None,
+    documents: list[str] | None = None,
 ) -> Iterator[tuple]:
     """One question in the chat, as a stream of (chat, sources_html, convo) states.
 
+    `documents`: the ids picked in the chat's document picker; none picked means all documents.
     `chat` is what the Chatbot shows (openai-style dicts with escaped Markdown); `convo` is the
     plain conversation (role/content dicts of the service's own texts) passed back as history.
     Tokens update the last message as they arrive; the final (checked) answer replaces them.
@@ -93,7 +99,9 @@ def chat_turn(
     citations: list[Citation] = []
     last_push = 0.0
     try:
-        for event in services.answers.stream(question, history_to_messages(convo), backend or None):
+        for event in services.answers.stream(
+            question, history_to_messages(convo), backend or None, documents=list(documents) if documents else None
+        ):
             if event.type == "sources":
                 citations = list(cast("list[Citation] | None", event.data) or [])
                 yield list(chat), sources_html(citations, "answered"), list(convo)

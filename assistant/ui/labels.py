@@ -40,6 +40,8 @@ L: dict[str, str] = {
     "new_chat": "Nieuw gesprek",
     "examples": "Voorbeeldvragen",
     "backend": "Antwoordmethode",
+    "scope": "Documenten",
+    "scope_info": "Kies documenten om alleen daaruit te antwoorden; niets gekozen: alle documenten.",
     "chat_label": "Gesprek",
     "chat_placeholder": "Stel een vraag over het strategisch plan, of kies een voorbeeldvraag hieronder.",
     "searching": "_Bezig met zoeken in de documenten…_",

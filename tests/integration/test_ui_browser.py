@@ -329,6 +329,23 @@ def test_4_html_in_documents_is_shown_escaped_and_never_runs(page, ui_app):
     assert_not_pwned(page)
 
 
+def test_document_picker_keeps_the_answer_inside_the_chosen_document(page, ui_app):
+    question = "Hoeveel fietsen passen er in de fietsenstalling bij het station in Hengelo?"
+    page.click("#scope input")
+    page.get_by_role("option", name=re.compile("Strategisch Plan|twente-board", re.I)).first.click()
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => document.querySelector('#scope').innerText.includes('twente-board')")
+    answer = ask(page, question)
+    assert "tweeduizend" not in answer  # only the fietsenplan says it; the plan is the scope
+    sources = page.inner_text("#sources")
+    assert "Fietsenplan" not in sources and "twente" in sources.lower()
+    shot(page, ui_app, "6-scoped")
+    # with the picker emptied the whole corpus answers again
+    page.locator("#scope button.token-remove, #scope .token-remove").first.click()
+    page.wait_for_function("() => !document.querySelector('#scope').innerText.includes('twente-board')")
+    assert "tweeduizend fietsen" in ask(page, question)
+
+
 def test_5_unanswerable_question_shows_not_found(page, ui_app):
     answer = ask(page, "Wat is de hoofdstad van Frankrijk?")
     assert "De documenten zeggen hier niets over" in answer

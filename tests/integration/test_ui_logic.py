@@ -209,8 +209,9 @@ class FakeAnswers:
         self.error = error
         self.calls = []
 
-    def stream(self, question, history, backend, top_k=None):
+    def stream(self, question, history, backend, top_k=None, documents=None):
         self.calls.append((question, history, backend))
+        self.documents = documents
         yield from self.events
         if self.error:
             raise self.error
@@ -278,6 +279,13 @@ def test_chat_turn_shows_errors_in_the_chat(exc, words):
     chat, _sources, convo = states[-1]
     assert words in chat[-1]["content"] and "Traceback" not in chat[-1]["content"]
     assert convo == []  # failed turns are not history
+
+
+@pytest.mark.parametrize(("picked", "passed"), [(None, None), ([], None), (["a", "b"], ["a", "b"])])
+def test_chat_turn_passes_the_picked_documents(picked, passed):
+    fake = FakeAnswers([Event("final", Answer(answer="x [1]", status="answered", citations=[citation()]))])
+    list(handlers.chat_turn(FakeServices(fake), "Vraag?", None, [], [], picked))
+    assert fake.documents == passed
 
 
 def test_chat_turn_ignores_an_empty_question():

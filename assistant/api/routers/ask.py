@@ -27,7 +27,7 @@ from assistant.schema import Answer, ChatMessage, Citation
 router = APIRouter(prefix="/api", tags=["questions"])
 
 _ERROR_TEXTS = {
-    422: "invalid question, backend or top_k",
+    422: "invalid question, backend, top_k or document id",
     503: "language model unavailable, or the store is down (a busy model degrades to the extractive answer)",
 }
 _ERRORS = error_responses(_ERROR_TEXTS)
@@ -47,6 +47,12 @@ class AskRequest(BaseModel):
         default=None, max_length=40, description="extractive | llamacpp | openai (default: the server's)"
     )
     top_k: StrictInt | None = Field(default=None, description="passages to retrieve, 1-20")
+    documents: list[StrictStr] | None = Field(
+        default=None,
+        max_length=200,
+        description="answer only from these document ids (GET /api/documents); default: all documents",
+        examples=[["twente-board-strategisch-plan-2020-2025"]],
+    )
 
 
 def public_answer(answer: Answer) -> dict:
@@ -62,7 +68,7 @@ def text_pieces(text: str, words_per_piece: int = 6) -> list[str]:
 
 @router.post("/ask", response_model=Answer, responses=_ERRORS, summary="Answer a question with citations")
 def ask(body: AskRequest, services: ServicesDep) -> dict:
-    answer = services.answers.ask(body.question, body.history, body.backend, body.top_k)
+    answer = services.answers.ask(body.question, body.history, body.backend, body.top_k, body.documents)
     return public_answer(answer)
 
 
@@ -78,7 +84,7 @@ def start_stream(body: AskRequest, services: ServicesDep) -> Iterator[StartedStr
     # stream() is a generator (it has close()), though annotated as an Iterator[Event]
     events = cast(
         "Generator[Event, None, None]",
-        services.answers.stream(body.question, body.history, body.backend, body.top_k),
+        services.answers.stream(body.question, body.history, body.backend, body.top_k, body.documents),
     )
     try:
         first = next(events)

@@ -60,6 +60,9 @@ class ChatCompletionRequest(BaseModel):
     messages: list[OpenAIMessage] = Field(min_length=1, max_length=200)
     stream: StrictBool = False
     top_k: StrictInt | None = Field(default=None, description="extension: passages to retrieve, 1-20")
+    documents: list[StrictStr] | None = Field(
+        default=None, max_length=200, description="extension: answer only from these document ids (GET /api/documents)"
+    )
 
 
 def model_ids() -> list[str]:
@@ -141,7 +144,7 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, s
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if not body.stream:
-        answer = await run_in_threadpool(services.answers.ask, question, history, backend, body.top_k)
+        answer = await run_in_threadpool(services.answers.ask, question, history, backend, body.top_k, body.documents)
         content = content_of(answer)
         return no_markup(
             {
@@ -166,7 +169,7 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, s
         )
 
     def start():  # in a worker thread: the first event already runs retrieval
-        stream = services.answers.stream(question, history, backend, body.top_k)
+        stream = services.answers.stream(question, history, backend, body.top_k, body.documents)
         return stream, next(stream)  # request errors are still proper HTTP errors here
 
     events, first = await run_in_threadpool(start)
