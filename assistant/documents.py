@@ -23,7 +23,7 @@ import shutil
 import threading
 import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +32,7 @@ from typing import BinaryIO
 import psutil
 
 from assistant.services import Services
+from assistant.source_view import PassageNotFound, SectionView, section_view, stored_file
 from ingest.chunking import chunk_corpus_document
 from ingest.files import atomic_write_text
 from ingest.indexer import EXCLUDED, UPLOADS, IngestReport, excluded_paths
@@ -174,6 +175,22 @@ class DocumentService:
             if doc["id"] == doc_id:
                 return doc
         raise DocumentNotFound(f"no document with id {doc_id!r}")
+
+    def file(self, doc_id: str) -> tuple[Path, dict]:
+        """(path of the file it was ingested from, its entry); DocumentNotFound when it is gone."""
+        entry = self.get(doc_id)
+        try:
+            return stored_file(self.data_dir, Path(self.settings.corpus_dir), entry["path"]), entry
+        except FileNotFoundError:
+            raise DocumentNotFound(f"the file of document {doc_id!r} is no longer there") from None
+
+    def section(self, doc_id: str, chunk_id: str, quotes: Sequence[str] | None = None) -> SectionView:
+        """The cited passage `chunk_id` in its section (see `assistant.source_view`)."""
+        self.get(doc_id)
+        try:
+            return section_view(self.services.retriever().store.chunks, doc_id, chunk_id, quotes)
+        except PassageNotFound as exc:
+            raise DocumentNotFound(str(exc)) from None
 
     # ---- changing -----------------------------------------------------------------------------
     def add(self, filename: str | None, content: bytes | BinaryIO, max_bytes: int | None = None) -> DocumentChange:

@@ -23,6 +23,9 @@ class Citation(BaseModel):
     score: float
     chunk_id: str = ""
     heading_path: str = ""
+    quotes: list[str] = Field(
+        default_factory=list, description="the passage's sentences the answer rests on (highlighted in the source view)"
+    )
 
     def location(self, section_sign: str = "§", page_word: str = "p.") -> str:
         """Where in the document: '§6.1 Focus op impactportfolio's, p. 21'. Missing parts are left

@@ -39,6 +39,7 @@ def check_citations(
     bank: SentenceBank,
     min_similarity: float = 0.90,
     min_similarity_translated: float = 0.90,
+    quotes: dict[int, list[str]] | None = None,
 ) -> tuple[str, list[str], set[int]]:
     """Keep sentences a given passage supports, pointing at it; drop the rest (flagged).
 
@@ -46,13 +47,17 @@ def check_citations(
     passage supports gets that passage's marker. Support = half the sentence's words in the
     passage, or an embedding similarity to one of its sentences of at least `min_similarity`
     (`min_similarity_translated` for a sentence in another language than the passage: an English
-    rendering of a Dutch sentence scores lower than a Dutch paraphrase would)."""
+    rendering of a Dutch sentence scores lower than a Dutch paraphrase would).
+    `quotes`, when given, gets for each used marker the passage sentences nearest to the sentences
+    that cite it (what the source view highlights)."""
     text = clean_output(text)
     kept: list[str] = []
     flagged: list[str] = []
     used: set[int] = set()
     embedder = bank.embedder
-    passage_vectors = [np.vstack([bank.get(c.chunk_id, c.text)[1] for c in p.chunks]) for p in passages]
+    banked = [[bank.get(c.chunk_id, c.text) for c in p.chunks] for p in passages]
+    passage_vectors = [np.vstack([vectors for _, vectors in b]) for b in banked]
+    passage_sentences = [[s for sentences, _ in b for s in sentences] for b in banked]
     passage_langs = [detect_language(p.text) for p in passages]
     for sentence in split_sentences(text):
         markers = [int(m) for m in MARKER.findall(sentence)]
@@ -76,5 +81,11 @@ def check_citations(
             flagged.append(bare)
             continue
         used.update(supported)
+        if quotes is not None:
+            for m in supported:
+                if len(passage_vectors[m - 1]):
+                    nearest = passage_sentences[m - 1][int(np.argmax(passage_vectors[m - 1] @ vec))]
+                    if nearest not in quotes.setdefault(m, []):
+                        quotes[m].append(nearest)
         kept.append(bare.rstrip() + " " + "".join(f"[{m}]" for m in supported))
     return " ".join(kept), flagged, used

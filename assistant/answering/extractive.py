@@ -124,6 +124,10 @@ def compose_extractive(
     if lang == "en" and not any(s.text in rendered for s in chosen):
         body = f"{TEXTS['en']['quoted']}\n{body}"
     citations = [citation_for(n, retrieval.passages[pi]) for pi, n in numbering.items()]
+    for s in chosen:
+        quotes = citations[numbering[s.passage_index] - 1].quotes
+        if s.text not in quotes:
+            quotes.append(s.text)
     return Answer(
         answer=body,
         status="answered",

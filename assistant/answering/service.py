@@ -370,12 +370,14 @@ class AnswerService:
             raise
         timings["generate"] = _ms(gen_start)
         t0 = time.perf_counter()
+        quotes: dict[int, list[str]] = {}
         text, flagged, used = check_citations(
             "".join(pieces),
             passages,
             self.bank,
             self.settings.support_min_similarity,
             self.settings.support_min_similarity_translated,
+            quotes,
         )
         timings["check"] = _ms(t0)
         if not text.strip() and lang == "en" and self.settings.english_fallback_translation:
@@ -405,7 +407,8 @@ class AnswerService:
         renumber = {old: new for new, old in enumerate(sorted(used, key=lambda n: text.find(f"[{n}]")), 1)}
         text = MARKER.sub(lambda m: f"[{renumber[int(m.group(1))]}]", text)
         final_citations = [
-            citation_for(new, passages[old - 1]) for old, new in sorted(renumber.items(), key=lambda x: x[1])
+            citation_for(new, passages[old - 1]).model_copy(update={"quotes": quotes.get(old, [])})
+            for old, new in sorted(renumber.items(), key=lambda x: x[1])
         ]
         yield Event(
             "final",

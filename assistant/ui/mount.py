@@ -1,4 +1,5 @@
-"""Serving the UI: the page mounted on the FastAPI app at /ui, and '/' redirecting there."""
+"""Serving the UI: the page mounted on the FastAPI app at /ui, '/' redirecting there, and the
+source viewer at /source."""
 
 from __future__ import annotations
 
@@ -21,16 +22,20 @@ def mount_ui(app: FastAPI, services: Services, settings: Settings) -> None:
     import gradio as gr
     from fastapi.responses import RedirectResponse
 
+    from assistant.documents import DocumentService
     from assistant.ui.blocks import build_blocks
+    from assistant.ui.source_page import add_source_page
     from assistant.ui.theme import make_theme, stylesheet
 
-    blocks = build_blocks(services, settings, getattr(app.state, "documents", None))
+    documents = getattr(app.state, "documents", None) or DocumentService(services)
+    blocks = build_blocks(services, settings, documents)
     blocks.queue(default_concurrency_limit=max(2, settings.llm_queue_size), max_size=64)
 
     async def root_redirect():
         return RedirectResponse(UI_PATH, status_code=307)
 
     app.add_api_route("/", root_redirect, methods=["GET", "HEAD"], include_in_schema=False)
+    add_source_page(app, documents)
     gr.mount_gradio_app(
         app,
         blocks,

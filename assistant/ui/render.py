@@ -11,10 +11,14 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
+from urllib.parse import quote, urlencode
 
 from assistant.failures import classify
 from assistant.schema import Answer, Citation, PlanCondition, PortfolioFit
+from assistant.source_view import MAX_QUOTE_CHARS, MAX_QUOTES
 from assistant.ui.labels import BACKEND_LABELS, FAILURES, FIT_LEVELS, NOTICES, VERDICTS, L
+
+SOURCE_PATH = "/source"  # the source viewer page (assistant.ui.source_page), beside the UI
 
 # ---- escaping ---------------------------------------------------------------------------------
 
@@ -99,6 +103,39 @@ def _citation_location(c: Citation) -> str:
     return esc(c.location(section_sign=L["section"], page_word=L["page"]))
 
 
+def marked(text: str, quotes: list[str] | None) -> str:
+    """`text` escaped, each occurrence of a quote in it wrapped in <mark> (the sentences the
+    answer rests on)."""
+    plain = html.unescape(str(text))
+    spans: list[tuple[int, int]] = []
+    for q in quotes or []:
+        q = html.unescape(q).strip().lstrip("-•* ").strip()
+        at = plain.find(q) if len(q) >= 3 else -1
+        if at >= 0 and not any(a < at + len(q) and at < b for a, b in spans):
+            spans.append((at, at + len(q)))
+    out, pos = [], 0
+    for a, b in sorted(spans):
+        out += [esc(plain[pos:a]), f'<mark class="ta-quote">{esc(plain[a:b])}</mark>']
+        pos = b
+    return "".join([*out, esc(plain[pos:])])
+
+
+def source_links(c: Citation) -> str:
+    """Links from a citation to its section (the viewer page) and, for a page of a PDF, to the
+    original file at that page. Opened in a new tab, the chat stays as it is."""
+    if not c.chunk_id or not c.document_id:
+        return ""
+    query = urlencode([("quote", q) for q in c.quotes[:MAX_QUOTES] if len(q) <= MAX_QUOTE_CHARS])
+    doc, chunk = quote(c.document_id, safe=""), quote(c.chunk_id, safe="")
+    view = f"{SOURCE_PATH}/{doc}/{chunk}" + (f"?{query}" if query else "") + "#cited"
+    links = [f'<a class="ta-view" href="{esc(view)}" target="_blank" rel="noopener">{esc(L["view_section"])}</a>']
+    if c.page is not None:
+        pdf = f"/api/documents/{doc}/file#page={int(c.page)}"
+        label = L["open_original"].format(page=int(c.page))
+        links.append(f'<a class="ta-open" href="{esc(pdf)}" target="_blank" rel="noopener">{esc(label)}</a>')
+    return f'<div class="ta-links">{" · ".join(links)}</div>'
+
+
 def citation_card(c: Citation, css_class: str = "ta-source") -> str:
     loc = _citation_location(c)
     return (
@@ -106,7 +143,7 @@ def citation_card(c: Citation, css_class: str = "ta-source") -> str:
         f'<div class="ta-source-head"><span class="ta-marker">[{int(c.id)}]</span> '
         f'<span class="ta-doc">{esc(c.document)}</span>'
         + (f'<div class="ta-loc">{loc}</div>' if loc else "")
-        + f'</div><div class="ta-text">{esc(c.text)}</div></div>'
+        + f'</div><div class="ta-text">{marked(c.text, c.quotes)}</div>{source_links(c)}</div>'
     )
 
 

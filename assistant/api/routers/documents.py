@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote as url_quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
 from assistant.api.deps import ApiKeyDep, DocumentsDep, SettingsDep
 from assistant.api.errors import ApiError, no_markup
+from assistant.source_view import INLINE_FORMATS, MAX_QUOTE_CHARS, MAX_QUOTES, MEDIA_TYPES, check_quotes
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])
 
@@ -50,7 +53,7 @@ _UPLOAD_BODY = {
                         "file": {
                             "type": "string",
                             "format": "binary",
-                            "description": "one .md .markdown .txt .pdf .docx .html or .htm file",
+                            "description": "one .md .markdown .txt .pdf .docx .html .htm .png .jpg or .jpeg file",
                         }
                     },
                     "required": ["file"],
@@ -95,6 +98,84 @@ def sent_filename(upload: UploadFile) -> str | None:
 @router.get("", response_model=list[Document], summary="The indexed documents")
 def list_documents(documents: DocumentsDep) -> list[dict]:
     return no_markup(documents.list())
+
+
+def file_url(doc_id: str, page: int | None = None) -> str:
+    """Where the original file is served; a PDF opens at `page` (the #page=N fragment)."""
+    return f"/api/documents/{url_quote(doc_id, safe='')}/file" + (f"#page={int(page)}" if page else "")
+
+
+class Segment(BaseModel):
+    text: str
+    cited: bool
+    quoted: bool
+    starts_line: bool
+
+
+class SectionView(BaseModel):
+    document_id: str
+    document_title: str
+    chunk_id: str
+    section: str | None = None
+    section_title: str
+    heading_path: str
+    page: int | None = None
+    page_end: int | None = None
+    segments: list[Segment]
+    file_url: str
+    page_url: str | None = None
+
+
+QuotesQuery = Annotated[
+    list[str] | None,
+    Query(
+        alias="quote",
+        description=f"sentences to highlight (a citation's quotes), at most {MAX_QUOTES} of {MAX_QUOTE_CHARS} chars",
+    ),
+]
+
+
+@router.get(
+    "/{doc_id}/passages/{chunk_id}",
+    response_model=SectionView,
+    summary="A cited passage in its section, the quoted sentences marked",
+    responses={404: {"description": "no such document or passage"}, 422: {"description": "too many quotes"}},
+)
+def passage_in_section(doc_id: str, chunk_id: str, documents: DocumentsDep, quote: QuotesQuery = None) -> dict:
+    try:
+        quotes = check_quotes(quote)
+    except ValueError as exc:
+        raise ApiError(422, str(exc)) from None
+    view = documents.section(doc_id, chunk_id, quotes)
+    entry = documents.get(doc_id)
+    body = view.as_dict()
+    body["file_url"] = file_url(doc_id)
+    body["page_url"] = file_url(doc_id, view.page) if entry.get("format") == "pdf" and view.page else None
+    return no_markup(body)
+
+
+@router.get(
+    "/{doc_id}/file",
+    response_class=FileResponse,
+    summary="The original file of a document (PDF and images inline, other formats as a download)",
+    responses={
+        200: {"content": {t.split(";")[0]: {} for t in MEDIA_TYPES.values()}, "description": "the file"},
+        404: {"description": "no such document, or its file is gone"},
+    },
+)
+def document_file(doc_id: str, documents: DocumentsDep) -> FileResponse:
+    path, entry = documents.file(doc_id)
+    fmt = str(entry.get("format") or "")
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+    if fmt != "pdf":  # a browser's PDF viewer does not run under a sandbox policy; nothing else needs more
+        headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return FileResponse(
+        path,
+        media_type=MEDIA_TYPES.get(fmt, "application/octet-stream"),
+        filename=path.name,
+        content_disposition_type="inline" if fmt in INLINE_FORMATS else "attachment",
+        headers=headers,
+    )
 
 
 @router.post(
