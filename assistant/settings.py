@@ -101,6 +101,27 @@ class Settings(BaseSettings, IngestConfig):
     api_key: SecretStr | None = None
     max_question_chars: int = 2000
     max_upload_bytes: int = 10 * 1024 * 1024
+    # the UI's own upload route (Gradio's, which the API key does not guard): assistant/ui/upload_guard.py
+    ui_uploads_per_client: int = Field(
+        default=20, ge=1, description="files one client may send to the UI's upload route per ui_upload_window_seconds"
+    )
+    ui_upload_window_seconds: int = Field(default=600, ge=1)
+    ui_upload_space_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=0, description="the UI's upload folder takes no more files beyond this size"
+    )
+    ui_upload_keep_seconds: int = Field(
+        default=1800, ge=60, description="files in the UI's upload folder are deleted after this long"
+    )
+    # watching the corpus folder (`assistant serve --watch`, assistant/watch.py)
+    watch: bool = Field(default=False, description="ingest files added, changed or removed in corpus_dir while serving")
+    watch_debounce_seconds: float = Field(
+        default=0.5, ge=0, description="a burst of changes is over when no new one came for this long"
+    )
+    watch_quiet_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="then a changed file is read once its size and modification time stayed the same this long",
+    )
 
     # api
     max_request_bytes: int = Field(default=1024 * 1024, description="limit for JSON request bodies")

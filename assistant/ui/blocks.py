@@ -63,7 +63,10 @@ def build_blocks(services: Services, settings: Settings, documents_service: Docu
         return (delete_document(docs, settings.api_key, doc_id, key), *refresh_docs())
 
     # ---- layout ------------------------------------------------------------------------------
-    with gr.Blocks(title=L["title"], analytics_enabled=False) as blocks:
+    keep = settings.ui_upload_keep_seconds
+    with gr.Blocks(
+        title=L["title"], analytics_enabled=False, delete_cache=(max(60, min(600, keep // 3)), keep)
+    ) as blocks:
         gr.Markdown(f"# {L['title']}\n{L['subtitle']}", elem_classes=["ta-header"])
         with gr.Tabs():
             with gr.Tab(L["tab_chat"], id="chat", elem_id="tab-chat"):

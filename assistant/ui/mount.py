@@ -4,6 +4,7 @@ source viewer at /source."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -36,6 +37,19 @@ def mount_ui(app: FastAPI, services: Services, settings: Settings) -> None:
 
     app.add_api_route("/", root_redirect, methods=["GET", "HEAD"], include_in_schema=False)
     add_source_page(app, documents)
+    from gradio.utils import get_upload_folder
+
+    from assistant.ui.upload_guard import UploadBudget, UploadGuard
+
+    key = settings.api_key.get_secret_value() if settings.api_key is not None else ""
+    app.add_middleware(
+        UploadGuard,
+        ui_path=UI_PATH,
+        enabled=bool(key),
+        budget=UploadBudget(settings.ui_uploads_per_client, settings.ui_upload_window_seconds),
+        folder=lambda: Path(get_upload_folder()),
+        space_bytes=settings.ui_upload_space_bytes,
+    )
     gr.mount_gradio_app(
         app,
         blocks,
