@@ -24,7 +24,7 @@ class LoadedDocument:
     title: str
     path: str  # relative path inside the corpus
     text: str  # the loaded text; all offsets point into it
-    format: str  # md | txt | pdf | docx | html
+    format: str  # md | txt | pdf | docx | html | png | jpg
     sha256: str  # of the file bytes
     pages: list[PageSpan] = field(default_factory=list)  # empty when the format has no pages
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the project into .venv (idempotent). `--dev` adds the test tools and Debian's Chromium.
+# Install the project into .venv (idempotent), with Debian's tesseract-ocr for OCR. `--dev` adds the
+# test tools and Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -14,8 +15,27 @@ extras="llm"
 if [ "${1:-}" = "--dev" ]; then extras="llm,dev"; fi
 echo "installing the project and its pinned dependencies (first run: ~6 min, llama.cpp compiles)..." >&2
 $PIP install -c constraints.txt -e ".[${extras}]"
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+apt_updated=""
+apt_install() {
+  [ -n "$apt_updated" ] || { $SUDO apt-get update -qq; apt_updated=1; }
+  $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+# OCR of scanned PDFs and page images: tesseract with Dutch data, poppler's pdftoppm
+if ! command -v tesseract >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 \
+  || ! tesseract --list-langs 2>/dev/null | grep -qx nld; then
+  echo "installing Debian's tesseract-ocr (Dutch) and poppler-utils for OCR..." >&2
+  if [ "${1:-}" = "--dev" ]; then  # the tests need it
+    apt_install tesseract-ocr tesseract-ocr-nld poppler-utils
+  elif ! apt_install tesseract-ocr tesseract-ocr-nld poppler-utils; then
+    echo "warning: OCR could not be installed; scanned PDFs and images will be refused" >&2
+  fi
+fi
 if [ "${1:-}" = "--dev" ] && ! command -v chromium >/dev/null 2>&1; then
   echo "installing Debian's chromium for the browser tests..." >&2
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+  apt_install chromium chromium-driver
+fi
+# the OCR tests render their scans with DejaVu Sans
+if [ "${1:-}" = "--dev" ] && [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  apt_install fonts-dejavu-core
 fi

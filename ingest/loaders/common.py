@@ -62,3 +62,12 @@ def clean_title(t: str | None) -> str:
     t = re.sub(r"\s+", " ", t).strip()
     t = re.sub(r"^Microsoft (Word|PowerPoint) - ", "", t)
     return "" if t.lower() in _UNTITLED else t
+
+
+def first_line_title(text: str) -> str:
+    """The first non-empty line as a title when it is short and not a sentence, else ""."""
+    for line in text.split("\n"):
+        line = line.strip()
+        if line:
+            return line if len(line) <= 120 and not line.endswith(".") else ""
+    return ""

@@ -9,6 +9,7 @@ from pathlib import Path
 from ingest.loaders.common import loader_error
 from ingest.loaders.docx import load_docx
 from ingest.loaders.html import load_html
+from ingest.loaders.image import load_image
 from ingest.loaders.paths import doc_id_for, readable_stem
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.text import load_markdown, load_plain_text
@@ -28,6 +29,9 @@ _FORMATS: dict[str, tuple[str, Loader]] = {
     ".docx": ("docx", load_docx),
     ".html": ("html", load_html),
     ".htm": ("html", load_html),
+    ".png": ("png", load_image),
+    ".jpg": ("jpg", load_image),
+    ".jpeg": ("jpg", load_image),
 }
 SUPPORTED_EXTENSIONS = set(_FORMATS)
 

@@ -1,11 +1,19 @@
-"""PDF files: text per page (pypdf), page spans, title from metadata or the first line."""
+"""PDF files: text per page (pypdf), page spans, title from metadata or the first line.
+
+A page without a text layer (a scan) is read by OCR (ingest.loaders.ocr), so page numbers stay
+right in PDFs that mix text pages and scanned ones."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import logging
 
-from ingest.loaders.common import clean_title, loader_error
+from ingest.loaders import ocr
+from ingest.loaders.common import clean_title, first_line_title, loader_error
 from ingest.model import PageSpan
+
+log = logging.getLogger("ingest.ocr")
 
 _LIGATURES = str.maketrans(
     {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
@@ -47,11 +55,12 @@ def load_pdf(data: bytes, name: str) -> tuple[str, list[PageSpan], str]:
         raise loader_error(
             name, f"the PDF could not be read ({type(e).__name__}: {str(e)[:120]})", _REEXPORT_TODO
         ) from None
+    texts = _read_scanned_pages(reader, data, name, texts)
     if not texts or not any(t.strip() for t in texts):
         raise loader_error(
             name,
-            "the PDF has no extractable text (it is probably a scan or only images)",
-            "Run OCR on it (or export the text) and add the result",
+            "the PDF has no extractable text (it is probably a scan or only images) and OCR found no text on its pages",
+            "Check that the scan shows upright, sharp text, or export the text and add the result",
         )
     pages: list[PageSpan] = []
     parts: list[str] = []
@@ -70,11 +79,53 @@ def load_pdf(data: bytes, name: str) -> tuple[str, list[PageSpan], str]:
             title = clean_title(meta.get("/Title"))
     except Exception:
         title = ""
-    if not title:
-        for line in text.split("\n"):
-            line = line.strip()
-            if line:
-                if len(line) <= 120 and not line.endswith("."):
-                    title = line
-                break
-    return text, pages, title
+    return text, pages, title or first_line_title(text)
+
+
+def _has_text(t: str) -> bool:
+    return any(ch.isalnum() for ch in t)
+
+
+def _read_scanned_pages(reader, data: bytes, name: str, texts: list[str]) -> list[str]:
+    """`texts` with the pages that have no text layer read by OCR. Without OCR a PDF with some
+    text keeps its empty pages; one with none is refused, as before there was OCR."""
+    scanned = [i + 1 for i, t in enumerate(texts) if not _has_text(t)]
+    if not scanned:
+        return texts
+    all_scanned = len(scanned) == len(texts)
+    missing = ocr.missing_ocr()
+    if missing:
+        if all_scanned:
+            raise loader_error(
+                name,
+                f"the PDF has no extractable text (it is probably a scan or only images) and OCR is not installed here ({missing})",
+                ocr.INSTALL_TODO,
+            )
+        log.warning("%s: pages %s have no text layer and OCR is not installed (%s): left empty", name, scanned, missing)
+        return texts
+    if len(scanned) > ocr.MAX_OCR_PAGES:
+        if all_scanned:
+            raise loader_error(
+                name,
+                f"the PDF has {len(scanned)} scanned pages (no text layer); OCR reads at most {ocr.MAX_OCR_PAGES} pages of a file",
+                f"Split it into files of at most {ocr.MAX_OCR_PAGES} pages",
+            )
+        log.warning(
+            "%s: OCR reads at most %d pages of a file; pages %s left empty",
+            name,
+            ocr.MAX_OCR_PAGES,
+            scanned[ocr.MAX_OCR_PAGES :],
+        )
+        scanned = scanned[: ocr.MAX_OCR_PAGES]
+    sizes = {number: _page_size(reader.pages[number - 1]) for number in scanned}
+    read = ocr.ocr_pdf_pages(data, name, hashlib.sha256(data).hexdigest(), sizes)
+    return [read.get(i + 1, t) for i, t in enumerate(texts)]
+
+
+def _page_size(page) -> tuple[float, float]:
+    """(width, height) in points as pdftoppm renders it (the media box); A4 when it is unreadable."""
+    try:
+        unit = float(page.user_unit or 1)
+        return float(page.mediabox.width) * unit, float(page.mediabox.height) * unit
+    except Exception:
+        return 595.0, 842.0

@@ -2,7 +2,7 @@
 
 Two reading modes:
 - markdown (md, docx, html renderings, txt with '#' headings): structure from '#' headings;
-- plain (pdf, txt without headings): numbered heading lines ("6.1 Focus op ...") and TOC titles.
+- plain (pdf, png/jpg, txt without headings): numbered heading lines ("6.1 Focus op ...") and TOC titles.
 
 Both modes learn chapter/section numbers and titles from a table of contents when there is one
 ("Inhoudsopgave" / "Inhoud" / "Contents"); the TOC itself is not content.

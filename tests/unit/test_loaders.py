@@ -28,7 +28,8 @@ from ingest.structure import parse_sections
 
 
 def test_supported_extensions():
-    assert {".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm"} == SUPPORTED_EXTENSIONS
+    read_by_ocr = {".png", ".jpg", ".jpeg"}
+    assert {".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm"} | read_by_ocr == SUPPORTED_EXTENSIONS
 
 
 def test_discover_recursive_sorted_skips_hidden_keeps_unsupported(tmp_path):
