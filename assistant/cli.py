@@ -190,11 +190,14 @@ def fit(
 def serve(
     host: str | None = typer.Option(None, "--host"),
     port: int | None = typer.Option(None, "--port"),
+    watch: bool = typer.Option(
+        False, "--watch", help="ingest files added, changed or removed in the corpus folder while serving"
+    ),
 ):
     """Ingest when the index is missing or stale, then serve the API and the UI."""
     from assistant.api.server import run
 
-    run(_settings(host=host, port=port))
+    run(_settings(host=host, port=port, watch=True if watch else None))  # else ASSISTANT_WATCH decides
 
 
 @app.command(name="eval")

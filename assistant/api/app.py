@@ -20,6 +20,7 @@ from assistant.api.routers import ask, documents, health, openai_compat, portfol
 from assistant.documents import DocumentService
 from assistant.services import Services
 from assistant.settings import Settings
+from assistant.watch import CorpusWatcher
 
 log = logging.getLogger("assistant.api")
 
@@ -30,7 +31,7 @@ DESCRIPTION = """Questions and answers over the Twente Board strategy plan, with
 * `POST /api/ask`, `POST /api/chat/stream` (server-sent events), `POST /api/portfolio-fit`
 * `GET/POST /api/documents`, `DELETE /api/documents/{id}` (changes need `Authorization: Bearer KEY`)
 * OpenAI-compatible: `POST /v1/chat/completions`, `GET /v1/models`
-* `/healthz` (alive), `/readyz` (ready to answer)
+* `/healthz` (alive), `/readyz` (ready to answer; with `--watch`, the corpus watcher's state)
 """
 
 
@@ -112,14 +113,23 @@ def create_app(settings: Settings, services: Services | None = None, *, ui: bool
             await run_in_threadpool(services.ingest, progress=False)
         elif recovery:
             log.info("removed %d staging folder(s) left by an interrupted upload", len(recovery.removed))
-        yield
-        if owned:
-            services.close()
+        if settings.watch:
+            app.state.watcher = CorpusWatcher(services)
+            app.state.watcher.start()
+        try:
+            yield
+        finally:
+            if app.state.watcher is not None:
+                await run_in_threadpool(app.state.watcher.stop)
+                app.state.watcher = None
+            if owned:
+                services.close()
 
     app = FastAPI(title="Twente strategy assistant", version="1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.services = services
     app.state.documents = DocumentService(services)
+    app.state.watcher = None  # a CorpusWatcher while serving with settings.watch
     errors.install(app)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -58,7 +58,10 @@ def readyz(request: Request, services: ServicesDep, settings: SettingsDep) -> JS
     checks["backend"] = backend_check(request, services, settings)
     ready = all(c["ok"] for c in checks.values())
     not_ready = [name for name, c in checks.items() if not c["ok"]]
-    body = {"status": "ready" if ready else "not ready", "not_ready": not_ready, "checks": checks}
+    body: dict = {"status": "ready" if ready else "not ready", "not_ready": not_ready, "checks": checks}
+    watcher = getattr(request.app.state, "watcher", None)
+    if watcher is not None:  # information, not a condition of readiness
+        body["watch"] = watcher.status()
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
