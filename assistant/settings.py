@@ -38,6 +38,13 @@ class Settings(BaseSettings, IngestConfig):
     # (chosen by measurement, see evals/CHOICES.md); everything else is answered extractively
     auto_model_backend: str = "llamacpp"
     route_english_to_model: bool = True
+    # several documents (assistant/answering/documents.py, sections.py)
+    prefer_named_documents: bool = Field(
+        default=True, description="a question that names a document is answered from it first (all documents if not)"
+    )
+    whole_section_answers: bool = Field(
+        default=True, description="'vat hoofdstuk 5 samen': an overview of the whole section, one line per subsection"
+    )
     route_kinds_to_model: list[str] = Field(default_factory=lambda: ["yes_no"])
     not_found_threshold: float = 0.2
     not_found_rules: list[str] = Field(

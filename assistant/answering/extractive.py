@@ -90,6 +90,7 @@ def compose_extractive(
     form: QuestionForm | None = None,
     rendered: dict[str, str] | None = None,
     span: Span | None = None,
+    intro: str | None = None,
 ) -> Answer:
     """The answer made of quoted evidence (`span`, else `quoted_span`), each sentence cited.
     `rendered` maps a sentence to the text shown instead of the quote (its checked translation);
@@ -120,7 +121,7 @@ def compose_extractive(
     if lines and not lines[-1].startswith("- "):
         # an intro quoted without its list ("... bestaan uit 4 centrale actielijnen:") ends the answer
         lines[-1] = re.sub(r":(\s*(?:\[\d+\])?)$", r".\1", lines[-1])
-    body = "\n".join(lines)
+    body = "\n".join(([intro] if intro else []) + lines)
     if lang == "en" and not any(s.text in rendered for s in chosen):
         body = f"{TEXTS['en']['quoted']}\n{body}"
     citations = [citation_for(n, retrieval.passages[pi]) for pi, n in numbering.items()]

@@ -17,16 +17,17 @@ from dataclasses import dataclass
 
 from assistant.answering.citations import check_citations, citation_for
 from assistant.answering.compose import Span, writer_evidence
-from assistant.answering.errors import QuestionError, UnknownDocument
+from assistant.answering.documents import NamesCache, name_documents
 from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, scored_for
 from assistant.answering.extractive import compose_extractive, not_found_answer, quoted_span
 from assistant.answering.followup import condense, is_follow_up, ordinal_of
-from assistant.answering.prompts import answer_messages, condense_messages, evidence_messages, translate_messages
+from assistant.answering.prompts import answer_messages, condense_messages, evidence_messages
 from assistant.answering.question import analyse
-from assistant.answering.text import MARKER, text_problem
-from assistant.answering.translation import checked_translations, translation_messages
+from assistant.answering.requests import check_question, check_scope, checked_history
+from assistant.answering.sections import Overview, whole_section
+from assistant.answering.text import MARKER
+from assistant.answering.translation import checked_translations, dutch_query, translation_messages
 from assistant.llm.base import Generator, GeneratorError, generate
-from assistant.llm.names import BACKENDS
 from assistant.retrieval import Retrieval, Retriever, fuse_retrievals
 from assistant.schema import Answer, ChatMessage, Citation
 from assistant.settings import Settings
@@ -53,27 +54,17 @@ class AnswerService:
         self._generator = generator_provider
         self.bank = bank
         self.llm_slots = threading.BoundedSemaphore(max(1, settings.llm_queue_size))
+        self.names = NamesCache()
 
     # ---- validation -------------------------------------------------------------------------
     def validate(self, question: str, backend: str | None, top_k: int | None = None) -> str:
-        backend = backend or self.settings.backend
-        if backend not in BACKENDS:
-            raise QuestionError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-        if not isinstance(question, str) or not question.strip():
-            raise QuestionError("the question is empty")
-        if "\x00" in question:
-            raise QuestionError("the question contains a NUL byte")
-        if problem := text_problem(question):
-            raise QuestionError(f"the question {problem}")
-        if len(question) > self.settings.max_question_chars:
-            raise QuestionError(
-                f"the question is {len(question)} characters; the limit is {self.settings.max_question_chars}"
-            )
-        if "<" in question and not strip_markup(question):
-            raise QuestionError("the question is empty once its HTML markup is removed")
-        if top_k is not None and not (1 <= top_k <= 20):
-            raise QuestionError("top_k must be between 1 and 20")
-        return backend
+        return check_question(question, backend or self.settings.backend, top_k, self.settings.max_question_chars)
+
+    def scope(self, documents: Sequence[str] | None) -> frozenset[str] | None:
+        """The documents a question is kept to, checked against the index (None: all of them)."""
+        if documents is None:
+            return None
+        return check_scope(documents, self._retriever().store.manifest.get("documents", {}))
 
     # ---- flow ---------------------------------------------------------------------------------
     def ask(
@@ -103,6 +94,8 @@ class AnswerService:
     ) -> Iterator[Event]:
         for event in self._stream(question, history, backend, top_k, documents):
             if isinstance(event.data, Answer):  # the question is echoed back: no raw HTML in it either
+                if event.data.status == "answered":
+                    event.data.answer = name_documents(event.data.answer, event.data.citations)
                 event.data.question = html.escape(event.data.question, quote=False)
                 event.data.standalone_question = html.escape(event.data.standalone_question, quote=False)
             yield event
@@ -118,10 +111,7 @@ class AnswerService:
         backend = self.validate(question, backend, top_k)
         scope = self.scope(documents)
         question = question.strip()
-        for m in history or []:
-            if m.content and text_problem(m.content) == "contains an invalid character (a lone UTF-16 surrogate)":
-                raise QuestionError("a history message contains an invalid character (a lone UTF-16 surrogate)")
-        history = [m for m in (history or []) if m.content.strip()][-8:]
+        history = checked_history(history)
         started = time.perf_counter()
         timings: dict[str, float] = {}
         generator = None
@@ -153,25 +143,24 @@ class AnswerService:
             if translated:
                 assert generator is not None  # narrowed above
                 t = time.perf_counter()
-                search = self._in_dutch(standalone, generator)
+                search = dutch_query(standalone, generator)
                 timings["translate"] = _ms(t)
             retriever = self._retriever()
+            lang = detect_language(question)
+            whole = self._whole_section(standalone, scope, retriever, lang)
+            if whole is not None:
+                yield from self._overview(question, standalone, whole, lang, backend, generator, timings, started)
+                return
             fused_search = translated and self.settings.translated_search == "fuse"
             # "fuse": the question as asked decides whether the documents answer it; its Dutch
             # translation only adds passages and scores the sentences
-            retrieval = retriever.retrieve(standalone if fused_search else search, top_k=top_k, documents=scope)
-            timings.update(retrieval.timings)
-            t = time.perf_counter()
-            sentences = self._scored(standalone if fused_search else search, retrieval, retriever)
-            evidence = judge(
-                standalone if fused_search else search,
-                retrieval,
-                sentences,
-                self.settings.not_found_threshold,
-                retriever.store.analyzer,
-                self.settings.not_found_rules,
-            )
-            timings["evidence"] = _ms(t)
+            query = standalone if fused_search else search
+            named = self._named(standalone, retriever) if scope is None else None
+            retrieval, sentences, evidence = self._found(query, retriever, top_k, scope or named, timings)
+            if named and not evidence.answerable:  # the named document does not say: all of them
+                retrieval, sentences, evidence = self._found(query, retriever, top_k, None, timings)
+            else:
+                scope = scope or named
             if fused_search and evidence.answerable:
                 t = time.perf_counter()
                 retrieval = fuse_retrievals(
@@ -181,22 +170,15 @@ class AnswerService:
                 )
                 sentences = self._scored(search, retrieval, retriever)
                 timings["fuse_translated"] = _ms(t)
-            lang = detect_language(question)
             if not evidence.answerable:
-                answer = self._not_found(question, standalone, retrieval, lang, backend, evidence)
-                yield Event("sources", answer.citations)
-                answer.timings = {**timings, "total": _ms(started)}
-                answer.notice = notice
-                yield Event("final", answer)
+                answer = not_found_answer(question, standalone, retrieval, lang, backend)
+                yield from _emit(answer, backend, timings, started, notice)
                 return
             if generator is None:
                 t = time.perf_counter()
                 answer = self._extractive(question, standalone, retrieval, sentences, lang)
                 timings["generate"] = _ms(t)
-                yield Event("sources", answer.citations)
-                answer.timings = {**timings, "total": _ms(started)}
-                answer.notice = notice
-                yield Event("final", answer)
+                yield from _emit(answer, backend, timings, started, notice)
                 return
             form = analyse(standalone) if self.settings.question_aware_answers else None
             span = quoted_span(sentences, self.settings.max_answer_sentences, form)
@@ -223,21 +205,63 @@ class AnswerService:
             if holding:
                 self.llm_slots.release()
 
-    def scope(self, documents: Sequence[str] | None) -> frozenset[str] | None:
-        """The documents a question is kept to, checked against the index: None for all of them;
-        an unknown id or an empty list is a QuestionError that names what is wrong."""
-        if documents is None:
+    def _found(
+        self, query: str, retriever: Retriever, top_k: int | None, scope: frozenset[str] | None, timings: dict
+    ) -> tuple[Retrieval, list[ScoredSentence], Evidence]:
+        """Retrieval (inside `scope`), its scored sentences and the "not found" judgement."""
+        retrieval = retriever.retrieve(query, top_k=top_k, documents=scope)
+        timings.update(retrieval.timings)
+        t = time.perf_counter()
+        sentences = self._scored(query, retrieval, retriever)
+        s = self.settings
+        evidence = judge(
+            query, retrieval, sentences, s.not_found_threshold, retriever.store.analyzer, s.not_found_rules
+        )
+        timings["evidence"] = _ms(t)
+        return retrieval, sentences, evidence
+
+    def _named(self, question: str, retriever: Retriever) -> frozenset[str] | None:
+        """The documents a question names ("de notitie", "the Regio Deal paper"), preferred in retrieval."""
+        named = self.names.named(question, retriever.store) if self.settings.prefer_named_documents else None
+        return named or None
+
+    def _whole_section(self, question: str, scope, retriever: Retriever, lang: str) -> Overview | Answer | None:
+        if not self.settings.whole_section_answers:
             return None
-        if isinstance(documents, str) or not all(isinstance(d, str) for d in documents):
-            raise QuestionError("documents must be a list of document ids")
-        if not documents:
-            raise QuestionError("documents is empty: name at least one document id, or leave it out to ask all")
-        known = set(self._retriever().store.manifest.get("documents", {}))
-        unknown = [d for d in dict.fromkeys(documents) if d not in known]
-        if unknown:
-            listed = ", ".join(repr(d) for d in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-            raise UnknownDocument(f"no document with id {listed}; GET /api/documents lists the ids", unknown)
-        return frozenset(documents)
+        return whole_section(question, scope, retriever.store, self.names.of(retriever.store), self.bank, lang)
+
+    def _overview(
+        self,
+        question: str,
+        standalone: str,
+        whole: Overview | Answer,
+        lang: str,
+        backend: str,
+        generator: Generator | None,
+        timings: dict[str, float],
+        started: float,
+    ) -> Iterator[Event]:
+        if isinstance(whole, Answer):
+            yield from _emit(whole, backend, timings, started)
+            return
+        if generator is not None and lang == "en":
+            yield from self._translated(
+                question,
+                standalone,
+                whole.retrieval,
+                whole.sentences,
+                whole.span,
+                backend,
+                generator,
+                timings,
+                started,
+                intro=whole.intro,
+            )
+            return
+        answer = compose_extractive(
+            question, standalone, whole.retrieval, whole.sentences, lang, 0, span=whole.span, intro=whole.intro
+        )
+        yield from _emit(answer, backend, timings, started)
 
     def _scored(self, query: str, retrieval: Retrieval, retriever: Retriever) -> list[ScoredSentence]:
         return scored_for(query, retrieval, self.bank, retriever.store.analyzer, self.settings)
@@ -265,21 +289,6 @@ class AnswerService:
         rewritten = rewritten.splitlines()[0] if rewritten else ""
         return rewritten if 3 <= len(rewritten) <= 400 else rule_based
 
-    def _in_dutch(self, question: str, generator: Generator) -> str:
-        """The question in Dutch, the documents' language, for retrieval: Dutch keywords find the
-        passages an English question shares no word with (the answer is still written in English)."""
-        try:
-            dutch = generate(generator, translate_messages(question), max_tokens=80).strip().strip('"')
-        except GeneratorError:
-            return question
-        dutch = dutch.splitlines()[0].strip() if dutch else ""
-        return dutch if 3 <= len(dutch) <= 400 else question
-
-    def _not_found(
-        self, question: str, standalone: str, retrieval: Retrieval, lang: str, backend: str, evidence: Evidence
-    ) -> Answer:
-        return not_found_answer(question, standalone, retrieval, lang, backend)
-
     def _extractive(
         self, question: str, standalone: str, retrieval: Retrieval, sentences: list[ScoredSentence], lang: str
     ) -> Answer:
@@ -300,6 +309,7 @@ class AnswerService:
         timings: dict[str, float],
         started: float,
         announce: bool = True,
+        intro: str | None = None,
     ) -> Iterator[Event]:
         """The composed extractive answer (`span`) with its sentences in English: each translation
         checked against its source sentence; a sentence whose translation drifts is quoted in Dutch."""
@@ -327,6 +337,7 @@ class AnswerService:
             self.settings.max_answer_sentences,
             rendered=rendered,
             span=span,
+            intro=intro,
         )
         answer.backend = backend
         answer.flagged_sentences = flagged
@@ -424,6 +435,13 @@ class AnswerService:
                 timings={**timings, "total": _ms(started)},
             ),
         )
+
+
+def _emit(answer: Answer, backend: str, timings: dict, started: float, notice: str | None = None) -> Iterator[Event]:
+    """An answer made at once: its sources, then itself, with the timings so far."""
+    answer.backend, answer.notice, answer.timings = backend, notice, {**timings, "total": _ms(started)}
+    yield Event("sources", answer.citations)
+    yield Event("final", answer)
 
 
 def _ms(start: float) -> float:

@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 
+from assistant.answering.prompts import translate_messages
+from assistant.llm.base import Generator, GeneratorError, generate
 from ingest.embedding import Embedder
 
 INSTRUCTION = (
@@ -62,3 +64,15 @@ def checked_translations(
         else:
             dropped.append(translation)
     return kept, dropped
+
+
+def dutch_query(question: str, generator: Generator) -> str:
+    """The question in Dutch, the documents' language, for retrieval: Dutch keywords find the
+    passages an English question shares no word with (the answer is still written in English).
+    The question itself when the model fails or answers with something that is not a question."""
+    try:
+        dutch = generate(generator, translate_messages(question), max_tokens=80).strip().strip('"')
+    except GeneratorError:
+        return question
+    dutch = dutch.splitlines()[0].strip() if dutch else ""
+    return dutch if 3 <= len(dutch) <= 400 else question
