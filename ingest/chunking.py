@@ -160,20 +160,37 @@ def _balanced_pack(units: list[_Unit], chunk_words: int, overlap: int) -> list[l
     return best
 
 
-def _chunk_text(section_text: str, atoms: list[_Atom]) -> str:
+def _chunk_text(section_text: str, atoms: list[_Atom]) -> tuple[str, list[int]]:
+    """The chunk's text and where each atom begins in it."""
     parts: list[str] = []
+    at: list[int] = []
+    size = 0
     prev: _Atom | None = None
     for a in atoms:
         if prev is not None:
             if a.is_item:
-                parts.append("\n")
+                sep = "\n"
             elif a.start >= prev.end and "\n" not in section_text[prev.end : a.start]:
-                parts.append(" ")
+                sep = " "
             else:
-                parts.append("\n\n")
-        parts.append(section_text[a.start : a.end])
+                sep = "\n\n"
+            parts.append(sep)
+            size += len(sep)
+        at.append(size)
+        piece = section_text[a.start : a.end]
+        parts.append(piece)
+        size += len(piece)
         prev = a
-    return "".join(parts)
+    return "".join(parts), at
+
+
+def _page_marks(pages: list[int | None], offsets: list[int]) -> str:
+    """ "offset:page" for each atom that begins on another page than the atom before it."""
+    marks = []
+    for i in range(1, len(pages)):
+        if pages[i] is not None and pages[i] != pages[i - 1]:
+            marks.append(f"{offsets[i]}:{pages[i]}")
+    return ";".join(marks)
 
 
 def _page_of(doc: LoadedDocument, offset: int, starts: list[int]) -> int | None:
@@ -197,7 +214,7 @@ def chunk_document(
         overlap = 0 if section.kind in NO_OVERLAP_KINDS else overlap_sentences
         to_doc = OffsetMapper(section)
         for atoms in _balanced_pack(_units(section, chunk_words), chunk_words, overlap):
-            text = _chunk_text(section.text, atoms)
+            text, offsets = _chunk_text(section.text, atoms)
             # doc span: from the first to the last source character the chunk covers
             starts = [to_doc(a.start) for a in atoms]
             ends = [to_doc(a.end - 1) + 1 for a in atoms]
@@ -221,6 +238,7 @@ def chunk_document(
                     end=end,
                     page=_page_of(doc, start, page_starts),
                     page_end=_page_of(doc, max(start, end - 1), page_starts),
+                    page_marks=_page_marks([_page_of(doc, x, page_starts) for x in starts], offsets),
                 )
             )
     return out

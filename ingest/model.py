@@ -67,6 +67,18 @@ class Chunk:
     end: int
     page: int | None = None
     page_end: int | None = None
+    # where later pages begin inside `text`: "offset:page;offset:page" (empty: all on `page`)
+    page_marks: str = ""
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of the character at `offset` in `text`."""
+        page = self.page
+        for mark in filter(None, self.page_marks.split(";")):
+            at, number = mark.split(":")
+            if int(at) > offset:
+                break
+            page = int(number)
+        return page
 
     def metadata(self) -> dict:
         """Flat metadata for Chroma (no None values: Chroma refuses them)."""
@@ -95,4 +107,5 @@ class Chunk:
             end=int(meta["end"]),
             page=opt(meta.get("page")),
             page_end=opt(meta.get("page_end")),
+            page_marks=str(meta.get("page_marks") or ""),
         )

@@ -29,6 +29,20 @@ def citation_for(n: int, passage: Passage) -> Citation:
     )
 
 
+def quoted_citation(n: int, passage: Passage, quotes: list[str]) -> Citation:
+    """`citation_for` with the sentences the answer rests on; its page is the page of the first
+    of them (a passage that runs over a page break is cited at the page its quote stands on)."""
+    citation = citation_for(n, passage)
+    citation.quotes = list(quotes)
+    for quote in quotes:
+        for chunk in passage.chunks:
+            at = chunk.text.find(quote.strip())
+            if at >= 0:
+                citation.page = chunk.page_at(at)
+                return citation
+    return citation
+
+
 def section_label(p: Passage) -> str:
     return citation_for(0, p).location() or p.chunk.doc_title
 

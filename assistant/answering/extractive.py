@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.answering.citations import citation_for, section_label
+from assistant.answering.citations import citation_for, quoted_citation, section_label
 from assistant.answering.compose import Span, compose_span
 from assistant.answering.evidence import ScoredSentence
 from assistant.answering.prompts import TEXTS
@@ -124,11 +124,12 @@ def compose_extractive(
     body = "\n".join(([intro] if intro else []) + lines)
     if lang == "en" and not any(s.text in rendered for s in chosen):
         body = f"{TEXTS['en']['quoted']}\n{body}"
-    citations = [citation_for(n, retrieval.passages[pi]) for pi, n in numbering.items()]
+    quotes: dict[int, list[str]] = {}
     for s in chosen:
-        quotes = citations[numbering[s.passage_index] - 1].quotes
-        if s.text not in quotes:
-            quotes.append(s.text)
+        quotes.setdefault(s.passage_index, [])
+        if s.text not in quotes[s.passage_index]:
+            quotes[s.passage_index].append(s.text)
+    citations = [quoted_citation(n, retrieval.passages[pi], quotes.get(pi, [])) for pi, n in numbering.items()]
     return Answer(
         answer=body,
         status="answered",

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from assistant.answering.citations import check_citations, citation_for
+from assistant.answering.citations import check_citations, citation_for, quoted_citation
 from assistant.answering.compose import Span, writer_evidence
 from assistant.answering.documents import NamesCache, name_documents
 from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, scored_for
@@ -418,7 +418,7 @@ class AnswerService:
         renumber = {old: new for new, old in enumerate(sorted(used, key=lambda n: text.find(f"[{n}]")), 1)}
         text = MARKER.sub(lambda m: f"[{renumber[int(m.group(1))]}]", text)
         final_citations = [
-            citation_for(new, passages[old - 1]).model_copy(update={"quotes": quotes.get(old, [])})
+            quoted_citation(new, passages[old - 1], quotes.get(old, []))
             for old, new in sorted(renumber.items(), key=lambda x: x[1])
         ]
         yield Event(

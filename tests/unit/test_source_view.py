@@ -130,3 +130,31 @@ def test_the_page_escapes_document_text_and_anchors_the_first_quote():
     assert '<mark id="cited">Het fonds heeft 2 miljoen euro.</mark>' in page
     assert "Nota &lt;b&gt;Water&lt;/b&gt;" in page
     assert 'href="/api/documents/nota/file#page=2"' in page
+
+
+def test_page_at_follows_the_page_marks():
+    c = chunk(1, "Op pagina een. Op pagina twee. Op drie.", page=1)
+    c.page_marks = "15:2;31:3"
+    assert [c.page_at(x) for x in (0, 14, 15, 30, 31, 99)] == [1, 1, 2, 2, 3, 3]
+    assert chunk(2, "x", page=None).page_at(0) is None
+
+
+def test_chunks_mark_where_a_later_page_begins():
+    from ingest.chunking import chunk_corpus_document
+    from ingest.model import LoadedDocument, PageSpan
+
+    page1 = "1 Titel\n\nDe eerste zin staat op pagina een. "
+    page2 = "De tweede zin staat op pagina twee."
+    text = page1 + page2
+    doc = LoadedDocument(
+        doc_id="d",
+        title="D",
+        path="d.pdf",
+        text=text,
+        format="pdf",
+        sha256="x",
+        pages=[PageSpan(1, 0, len(page1)), PageSpan(2, len(page1), len(text))],
+    )
+    [c] = [c for c in chunk_corpus_document(doc, 120, 1) if "tweede" in c.text]
+    assert (c.page, c.page_end) == (1, 2)
+    assert c.page_at(c.text.index("De tweede")) == 2 and c.page_at(c.text.index("De eerste")) == 1
