@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from assistant import documents
 from assistant.answering.errors import BackendBusy, QuestionError
+from assistant.conversations.store import ConversationError, ConversationLimit, ConversationNotFound
 from assistant.llm.base import GeneratorError
 from assistant.portfolio import IdeaError
 from ingest.model import IngestError
@@ -43,6 +44,12 @@ class Failure:
 def classify(exc: BaseException) -> Failure:
     if isinstance(exc, QuestionError):
         return Failure(422, "invalid_question", str(exc))
+    if isinstance(exc, ConversationNotFound):
+        return Failure(404, "conversation_not_found", str(exc))
+    if isinstance(exc, ConversationLimit):
+        return Failure(409, "conversation_limit", str(exc))
+    if isinstance(exc, ConversationError):
+        return Failure(422, "invalid_conversation", str(exc))
     if isinstance(exc, IdeaError):
         return Failure(422, "invalid_idea", str(exc))
     if isinstance(exc, BackendBusy):

@@ -61,6 +61,8 @@ class Answer(BaseModel):
     notice: str | None = Field(
         default=None, description="why the answer came from another backend than asked (busy, unavailable)"
     )
+    conversation_id: str | None = Field(default=None, description="the conversation the turn was saved in")
+    turn_id: str | None = Field(default=None, description="the saved turn (for feedback on this answer)")
 
 
 FitLevel = Literal["strong", "partial", "none"]

@@ -20,6 +20,8 @@ from ingest.embedding import Embedder, make_embedder
 from ingest.store import StoreReader
 
 if TYPE_CHECKING:
+    from assistant.conversations import ConversationStore
+    from assistant.conversations.chat import ConversationChat
     from assistant.portfolio import PortfolioService
 
 
@@ -36,6 +38,7 @@ class Services:
         self._answers: AnswerService | None = None
         self._portfolio: PortfolioService | None = None
         self._warm_stop = threading.Event()
+        self._conversations: ConversationStore | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -81,6 +84,29 @@ class Services:
                 self._portfolio = PortfolioService(self.settings, self)
             return self._portfolio
 
+    @property
+    def conversations(self) -> ConversationStore:
+        """The conversation database, opened once per process (on first use)."""
+        with self._lock:
+            if self._conversations is None:
+                from assistant.conversations import ConversationStore
+
+                s = self.settings
+                self._conversations = ConversationStore(
+                    s.conversations_db or (s.data_dir / "conversations.sqlite3"),
+                    max_conversations=s.max_conversations_per_owner,
+                    max_turns=s.max_turns_per_conversation,
+                    max_title_chars=s.max_conversation_title_chars,
+                    max_comment_chars=s.max_feedback_comment_chars,
+                )
+            return self._conversations
+
+    @property
+    def chat(self) -> ConversationChat:
+        from assistant.conversations.chat import ConversationChat
+
+        return ConversationChat(self.answers, self.conversations, self.settings)
+
     def ingest(self, corpus_dir: Path | None = None, rebuild: bool = False, progress: bool = False):
         from ingest.indexer import ingest
 
@@ -100,3 +126,7 @@ class Services:
 
     def close(self) -> None:
         self._warm_stop.set()
+        with self._lock:
+            if self._conversations is not None:
+                self._conversations.close()
+                self._conversations = None

@@ -23,6 +23,13 @@ class Settings(BaseSettings, IngestConfig):
 
     reports_dir: Path = REPO_ROOT / "reports"
 
+    # conversations (assistant/conversations): SQLite in the data dir unless a path is given
+    conversations_db: Path | None = None
+    max_conversations_per_owner: int = Field(default=500, ge=1)
+    max_turns_per_conversation: int = Field(default=200, ge=1)
+    max_conversation_title_chars: int = Field(default=200, ge=10)
+    max_feedback_comment_chars: int = Field(default=2000, ge=10)
+
     # retrieval
     top_k: int = 5
     candidates: int = 30

@@ -16,7 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.api import errors
-from assistant.api.routers import ask, documents, health, openai_compat, portfolio
+from assistant.api.owner import OwnerCookieMiddleware
+from assistant.api.routers import ask, conversations, documents, health, openai_compat, portfolio
 from assistant.documents import DocumentService
 from assistant.services import Services
 from assistant.settings import Settings
@@ -30,6 +31,7 @@ DESCRIPTION = """Questions and answers over the Twente Board strategy plan, with
 
 * `POST /api/ask`, `POST /api/chat/stream` (server-sent events), `POST /api/portfolio-fit`
 * `GET/POST /api/documents`, `DELETE /api/documents/{id}` (changes need `Authorization: Bearer KEY`)
+* `GET/POST /api/conversations`, `GET/PATCH/DELETE /api/conversations/{id}`, export, share, feedback
 * OpenAI-compatible: `POST /v1/chat/completions`, `GET /v1/models`
 * `/healthz` (alive), `/readyz` (ready to answer; with `--watch`, the corpus watcher's state)
 """
@@ -136,7 +138,8 @@ def create_app(settings: Settings, services: Services | None = None, *, ui: bool
         json_limit=settings.max_request_bytes,
         upload_limit=settings.max_upload_bytes + MULTIPART_OVERHEAD,
     )
-    for module in (health, ask, portfolio, documents, openai_compat):
+    app.add_middleware(OwnerCookieMiddleware)
+    for module in (health, ask, conversations, portfolio, documents, openai_compat):
         app.include_router(module.router)
     if ui:
         from assistant.ui import mount_ui  # Gradio is heavy: only imported when the UI is served

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.answering.errors import BackendBusy, QuestionError
+from assistant.conversations.store import ConversationError
 from assistant.documents import DocumentError
 from assistant.failures import Failure, classify
 from assistant.llm.base import GeneratorError
@@ -192,7 +193,7 @@ def install(app: FastAPI) -> None:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(request, 500, "internal error; the server log has the details", code="internal_error")
 
-    for known in (QuestionError, IdeaError, BackendBusy, GeneratorError, StoreError, DocumentError):
+    for known in (QuestionError, IdeaError, BackendBusy, GeneratorError, StoreError, DocumentError, ConversationError):
         app.add_exception_handler(known, known_error)
     app.add_exception_handler(Exception, unexpected)
 

@@ -15,18 +15,21 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Annotated, cast
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from assistant.answering.service import Event
 from assistant.api.deps import ServicesDep
 from assistant.api.errors import describe, error_responses, no_markup
+from assistant.api.owner import owner_of
 from assistant.schema import Answer, ChatMessage, Citation
+from assistant.services import Services
 
 router = APIRouter(prefix="/api", tags=["questions"])
 
 _ERROR_TEXTS = {
+    404: "no such conversation (or not yours)",
     422: "invalid question, backend, top_k or document id",
     503: "language model unavailable, or the store is down (a busy model degrades to the extractive answer)",
 }
@@ -53,6 +56,11 @@ class AskRequest(BaseModel):
         description="answer only from these document ids (GET /api/documents); default: all documents",
         examples=[["twente-board-strategisch-plan-2020-2025"]],
     )
+    conversation_id: StrictStr | None = Field(
+        default=None,
+        max_length=64,
+        description="save the turn in this conversation (yours) and use its history for a follow-up",
+    )
 
 
 def public_answer(answer: Answer) -> dict:
@@ -66,10 +74,29 @@ def text_pieces(text: str, words_per_piece: int = 6) -> list[str]:
     return ["".join(parts[i : i + words_per_piece]) for i in range(0, len(parts), words_per_piece)]
 
 
+def _events(body: AskRequest, services: Services, request: Request) -> Iterator[Event]:
+    """The answer flow, inside the request owner's conversation when the body names one."""
+    if body.conversation_id is None:
+        return services.answers.stream(body.question, body.history, body.backend, body.top_k, body.documents)
+    return services.chat.stream(
+        owner_of(request),
+        body.question,
+        body.conversation_id,
+        history=body.history,
+        backend=body.backend,
+        top_k=body.top_k,
+        documents=body.documents,
+    )
+
+
 @router.post("/ask", response_model=Answer, responses=_ERRORS, summary="Answer a question with citations")
-def ask(body: AskRequest, services: ServicesDep) -> dict:
-    answer = services.answers.ask(body.question, body.history, body.backend, body.top_k, body.documents)
-    return public_answer(answer)
+def ask(body: AskRequest, services: ServicesDep, request: Request) -> dict:
+    final = None
+    for event in _events(body, services, request):
+        if isinstance(event.data, Answer):
+            final = event.data
+    assert final is not None
+    return public_answer(final)
 
 
 @dataclass
@@ -78,14 +105,11 @@ class StartedStream:
     rest: Iterator[Event]
 
 
-def start_stream(body: AskRequest, services: ServicesDep) -> Iterator[StartedStream]:
+def start_stream(body: AskRequest, services: ServicesDep, request: Request) -> Iterator[StartedStream]:
     """Run the answer flow up to its first event before the response starts, so that a bad
     question, an unavailable model or a store failure are still proper HTTP errors."""
     # stream() is a generator (it has close()), though annotated as an Iterator[Event]
-    events = cast(
-        "Generator[Event, None, None]",
-        services.answers.stream(body.question, body.history, body.backend, body.top_k, body.documents),
-    )
+    events = cast("Generator[Event, None, None]", _events(body, services, request))
     try:
         first = next(events)
         yield StartedStream(first, events)
