@@ -5,7 +5,14 @@ from assistant.conversations.store import (
     ConversationError,
     ConversationLimit,
     ConversationNotFound,
+    ConversationSchemaError,
     ConversationStore,
 )
 
-__all__ = ["ConversationError", "ConversationLimit", "ConversationNotFound", "ConversationStore"]
+__all__ = [
+    "ConversationError",
+    "ConversationLimit",
+    "ConversationNotFound",
+    "ConversationSchemaError",
+    "ConversationStore",
+]

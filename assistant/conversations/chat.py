@@ -53,7 +53,8 @@ class ConversationChat:
             return list(history or [])
         if history:
             raise QuestionError("send either history or conversation_id: a saved conversation has its own history")
-        return self.store.history(owner, conversation_id)  # ConversationNotFound for another's
+        self.store.check_room(owner, conversation_id)  # ConversationNotFound for another's, or full
+        return self.store.history(owner, conversation_id)
 
     def stream(
         self,

@@ -8,7 +8,8 @@ process on the same file.
 
 Every read and change names its owner (an anonymous browser or an API key); another owner's
 conversation does not exist for it (`ConversationNotFound`, a 404, never a 403 that confirms it).
-The schema is versioned with `PRAGMA user_version`; `MIGRATIONS` brings an older file up to date.
+The schema is versioned (`database.py`: `MIGRATIONS` bring an older file up to date; a file of a
+newer version than this code knows is refused untouched, `ConversationSchemaError`).
 Feedback keeps its own copy of the question, the answer and the citations: it stays with the team
 when its conversation is deleted.
 """
@@ -20,67 +21,20 @@ import json
 import secrets
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.conversations.database import MIGRATIONS as MIGRATIONS
+from assistant.conversations.database import ConversationSchemaError as ConversationSchemaError
+from assistant.conversations.database import connect
 from assistant.schema import Answer, ChatMessage
 
 DB_NAME = "conversations.sqlite3"
 DEFAULT_TITLE = "Nieuw gesprek"
-
-MIGRATIONS: list[str] = [
-    # 1: conversations, turns, feedback
-    """
-    CREATE TABLE conversations (
-        id TEXT PRIMARY KEY,
-        owner TEXT NOT NULL,
-        title TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        share_token TEXT UNIQUE
-    );
-    CREATE INDEX conversations_by_owner ON conversations (owner, updated_at DESC);
-    CREATE TABLE turns (
-        id TEXT PRIMARY KEY,
-        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
-        position INTEGER NOT NULL,
-        question TEXT NOT NULL,
-        standalone_question TEXT NOT NULL,
-        answer TEXT NOT NULL,
-        status TEXT NOT NULL,
-        backend TEXT NOT NULL,
-        citations TEXT NOT NULL,
-        timings TEXT NOT NULL,
-        usage TEXT NOT NULL,
-        notice TEXT,
-        documents TEXT,
-        created_at TEXT NOT NULL,
-        UNIQUE (conversation_id, position)
-    );
-    CREATE TABLE feedback (
-        id TEXT PRIMARY KEY,
-        turn_id TEXT UNIQUE REFERENCES turns (id) ON DELETE SET NULL,
-        owner TEXT NOT NULL,
-        rating INTEGER NOT NULL CHECK (rating IN (-1, 1)),
-        comment TEXT NOT NULL DEFAULT '',
-        question TEXT NOT NULL,
-        standalone_question TEXT NOT NULL,
-        answer TEXT NOT NULL,
-        status TEXT NOT NULL,
-        citations TEXT NOT NULL,
-        backend TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        language TEXT NOT NULL,
-        config TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    """,
-]
 
 
 class ConversationError(Exception):
@@ -96,7 +50,9 @@ class ConversationLimit(ConversationError):
 
 
 def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    # microseconds: "newest first" must hold for changes within one second too (they are taken
+    # inside the write lock, and a commit takes longer than a microsecond)
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _new_id() -> str:
@@ -119,13 +75,7 @@ class ConversationStore:
         self.max_comment_chars = max_comment_chars
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # with WAL: a process crash loses no commit
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._migrate()
+        self._db = connect(self.path)  # WAL, migrated (ConversationSchemaError for a newer file)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path, **limits: int) -> ConversationStore:
@@ -151,17 +101,6 @@ class ConversationStore:
     def _read(self, sql: str, args: tuple = ()) -> builtins.list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
-
-    def _migrate(self) -> None:
-        with self._lock:
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS, start=1):
-            if number <= version:
-                continue
-            with self._write() as db:
-                for statement in filter(str.strip, script.split(";")):
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version={number}")
 
     def schema_version(self) -> int:
         return int(self._read("PRAGMA user_version")[0][0])
@@ -196,7 +135,7 @@ class ConversationStore:
     def list(self, owner: str) -> builtins.list[dict]:
         rows = self._read(
             "SELECT c.*, (SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id) AS turns "
-            "FROM conversations c WHERE owner = ? ORDER BY updated_at DESC, created_at DESC, id",
+            "FROM conversations c WHERE owner = ? ORDER BY updated_at DESC, c.rowid DESC",
             (owner,),
         )
         return [_summary(r, r["turns"]) for r in rows]
@@ -246,6 +185,20 @@ class ConversationStore:
             ]
         return messages
 
+    def _turn_limit(self, turns: int) -> ConversationLimit:
+        return ConversationLimit(f"this conversation has {turns} turns, the limit; start a new conversation")
+
+    def check_room(self, owner: str, conversation_id: str) -> None:
+        """ConversationNotFound or ConversationLimit now, before an answer is made that could not
+        be saved (a full conversation is a 409 before the work, and before a stream starts)."""
+        with self._lock:
+            self._owned(self._db, owner, conversation_id)
+            (turns,) = self._db.execute(
+                "SELECT COUNT(*) FROM turns WHERE conversation_id = ?", (conversation_id,)
+            ).fetchone()
+        if turns >= self.max_turns:
+            raise self._turn_limit(turns)
+
     def add_turn(
         self, owner: str, conversation_id: str, answer: Answer, documents: builtins.list[str] | None = None
     ) -> dict:
@@ -256,7 +209,7 @@ class ConversationStore:
                 "SELECT COALESCE(MAX(position), -1) + 1 FROM turns WHERE conversation_id = ?", (conversation_id,)
             ).fetchone()
             if position >= self.max_turns:
-                raise ConversationLimit(f"this conversation has {position} turns, the limit; start a new conversation")
+                raise self._turn_limit(position)
             tid, now = _new_id(), _now()
             db.execute(
                 "INSERT INTO turns (id, conversation_id, position, question, standalone_question, answer, status, "
