@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from assistant.portfolio import MAX_IDEA_CHARS
+from assistant.ui import conversation_handlers as cv
 from assistant.ui.document_actions import DocumentActions
-from assistant.ui.handlers import KEEP, chat_turn, delete_document, portfolio_check, upload_document
+from assistant.ui.handlers import KEEP, delete_document, portfolio_check, upload_document
 from assistant.ui.labels import BACKEND_CHOICES, EXAMPLE_QUESTIONS, L
 from assistant.ui.render import document_choices, documents_html, error_text, message_html, sources_html
 from ingest.loaders import SUPPORTED_EXTENSIONS
@@ -31,14 +34,69 @@ def build_blocks(services: Services, settings: Settings, documents_service: Docu
     def skip(values: tuple) -> tuple:
         return tuple(gr.skip() if v is KEEP else v for v in values)
 
-    def respond(question: str, backend: str, scope: list | None, chat: list, convo: list):
+    def picker(choices, conversation_id):
+        return KEEP if choices is KEEP else gr.update(choices=choices, value=conversation_id)
+
+    def respond(question: str, backend: str, scope: list | None, chat: list, cid, ids, request: gr.Request):
+        # the browser's cookie says whose conversation it is; the history comes from the database
+        owner = cv.owner_of_request(request)
         cleared = KEEP if not (question or "").strip() else ""
-        for chat_state, sources_state, convo_state in chat_turn(services, question, backend, chat, convo, scope):
-            yield skip((chat_state, sources_state, convo_state, cleared))
+        turns = cv.conversation_turn(services, owner, question, backend, chat, cid, ids, scope)
+        for chat_state, sources_state, cid_state, ids_state, choices in turns:
+            yield skip((chat_state, sources_state, cid_state, ids_state, picker(choices, cid_state), cleared))
             cleared = KEEP  # empty the box once; keep what the user types while the answer streams
 
-    def new_chat():
-        return [], sources_html([], "answered"), [], ""
+    def show(view: cv.View) -> tuple:
+        chat = KEEP if view.chat is KEEP else gr.update(value=view.chat, feedback_value=view.feedback)
+        return skip(
+            (
+                chat,
+                view.sources,
+                view.conversation_id,
+                view.turn_ids,
+                picker(view.choices, view.conversation_id),
+                view.title,
+                view.message,
+                view.share,
+                view.rated,
+                KEEP if view.files is KEEP else gr.update(value=view.files, visible=bool(view.files)),
+            )
+        )
+
+    def open_chat(conversation_id: str | None, request: gr.Request):
+        return show(cv.open_conversation(services, cv.owner_of_request(request), conversation_id))
+
+    def new_chat(request: gr.Request):
+        return show(cv.new_conversation(services, cv.owner_of_request(request)))
+
+    def delete_chat(conversation_id: str | None, request: gr.Request):
+        return show(cv.delete_conversation(services, cv.owner_of_request(request), conversation_id))
+
+    def rename_chat(conversation_id: str | None, title: str, request: gr.Request):
+        choices, box, message = cv.rename_conversation(services, cv.owner_of_request(request), conversation_id, title)
+        return skip((picker(choices, conversation_id), box, message))
+
+    def load_chats(request: gr.Request):
+        choices, message = cv.load_list(services, cv.owner_of_request(request))
+        return gr.update(choices=choices, value=None), message
+
+    def rate(cid, ids, chat: list, comment: str, data: gr.LikeData, request: gr.Request):
+        owner = cv.owner_of_request(request)
+        return skip(cv.rate_answer(services, owner, cid, ids, chat, data.index, data.liked, comment))
+
+    def comment_on(rated, comment: str, request: gr.Request):
+        return skip(cv.send_comment(services, cv.owner_of_request(request), rated, comment))
+
+    def export(conversation_id: str | None, request: gr.Request):
+        folder = Path(get_upload_folder())  # Gradio's cache: served from there, cleaned with it
+        files, message = cv.export_conversation(services, cv.owner_of_request(request), conversation_id, folder)
+        return skip((KEEP if files is KEEP else gr.update(value=files, visible=True), message))
+
+    def share(conversation_id: str | None, request: gr.Request):
+        return cv.share_conversation(services, cv.owner_of_request(request), conversation_id)
+
+    def unshare(conversation_id: str | None, request: gr.Request):
+        return cv.unshare_conversation(services, cv.owner_of_request(request), conversation_id)
 
     def check_idea(idea: str, backend: str) -> str:
         return portfolio_check(services, idea, backend)
@@ -70,8 +128,42 @@ def build_blocks(services: Services, settings: Settings, documents_service: Docu
         gr.Markdown(f"# {L['title']}\n{L['subtitle']}", elem_classes=["ta-header"])
         with gr.Tabs():
             with gr.Tab(L["tab_chat"], id="chat", elem_id="tab-chat"):
-                convo = gr.State([])
+                conversation_id = gr.State(None)  # the open conversation (saved server-side)
+                turn_ids = gr.State([])  # its saved turn per assistant message in the chat
+                rated = gr.State(None)  # the answer rated last, for the comment sent after it
                 with gr.Row(equal_height=False):
+                    with gr.Column(scale=1, min_width=240, elem_id="conversations-panel"):
+                        conversations = gr.Dropdown(
+                            choices=[],
+                            value=None,
+                            label=L["conversations"],
+                            info=L["conversations_info"],
+                            elem_id="conversations",
+                            interactive=True,
+                        )
+                        open_btn = gr.Button(L["open_chat"], size="sm", elem_id="open-chat")
+                        rename_title = gr.Textbox(
+                            label=L["rename_title"],
+                            elem_id="rename-title",
+                            max_length=settings.max_conversation_title_chars,
+                            lines=1,
+                            max_lines=1,
+                        )
+                        rename_btn = gr.Button(L["rename"], size="sm", elem_id="rename")
+                        with gr.Row():
+                            share_btn = gr.Button(L["share"], size="sm", elem_id="share", min_width=80)
+                            unshare_btn = gr.Button(L["unshare"], size="sm", elem_id="unshare", min_width=80)
+                        share_box = gr.HTML("", elem_id="share-link", js_on_load=None)
+                        export_btn = gr.Button(L["export"], size="sm", elem_id="export")
+                        export_files = gr.File(
+                            label=L["export_files"],
+                            file_count="multiple",
+                            interactive=False,
+                            elem_id="export-files",
+                            visible=False,  # shown with the files of an export
+                        )
+                        delete_chat_btn = gr.Button(L["delete_chat"], size="sm", variant="stop", elem_id="delete-chat")
+                        conv_msg = gr.HTML("", elem_id="conversation-msg", js_on_load=None)
                     with gr.Column(scale=3, min_width=360):
                         chatbot = gr.Chatbot(
                             label=L["chat_label"],
@@ -82,7 +174,7 @@ def build_blocks(services: Services, settings: Settings, documents_service: Docu
                             render_markdown=True,
                             latex_delimiters=[],
                             allow_tags=False,
-                            feedback_options=None,
+                            feedback_options=("Like", "Dislike"),
                             buttons=["copy"],
                         )
                         with gr.Row():
@@ -98,6 +190,20 @@ def build_blocks(services: Services, settings: Settings, documents_service: Docu
                                 submit_btn=False,
                             )
                             ask = gr.Button(L["send"], variant="primary", elem_id="ask", scale=1, min_width=90)
+                        with gr.Row():
+                            comment = gr.Textbox(
+                                label=L["feedback_comment"],
+                                placeholder=L["feedback_comment_ph"],
+                                elem_id="feedback-comment",
+                                lines=1,
+                                max_lines=4,
+                                max_length=settings.max_feedback_comment_chars,
+                                scale=5,
+                            )
+                            comment_btn = gr.Button(
+                                L["feedback_send"], size="sm", elem_id="feedback-send", scale=1, min_width=120
+                            )
+                        feedback_msg = gr.HTML("", elem_id="feedback-msg", js_on_load=None)
                         gr.Markdown(f"**{L['examples']}**")
                         with gr.Row(elem_classes=["ta-examples"]):
                             example_buttons = [
@@ -162,18 +268,52 @@ def build_blocks(services: Services, settings: Settings, documents_service: Docu
                     gr.HTML(message_html(L["docs_disabled"]), elem_id="docs-disabled", js_on_load=None)
 
         # ---- events --------------------------------------------------------------------------
-        chat_outputs = [chatbot, sources, convo, question]
-        chat_inputs = [question, backend, scope, chatbot, convo]
+        chat_outputs = [chatbot, sources, conversation_id, turn_ids, conversations, question]
+        chat_inputs = [question, backend, scope, chatbot, conversation_id, turn_ids]
         question.submit(respond, chat_inputs, chat_outputs, api_visibility="private")
         ask.click(respond, chat_inputs, chat_outputs, api_visibility="private")
         for button, text in zip(example_buttons, EXAMPLE_QUESTIONS, strict=True):
 
-            def ask_example(backend_value, scope_value, chat, conversation, _text=text):
-                yield from respond(_text, backend_value, scope_value, chat, conversation)
+            def ask_example(backend_value, scope_value, chat, cid, ids, request: gr.Request, _text=text):
+                yield from respond(_text, backend_value, scope_value, chat, cid, ids, request)
 
-            button.click(ask_example, [backend, scope, chatbot, convo], chat_outputs, api_visibility="private")
-        clear.click(new_chat, None, chat_outputs, api_visibility="private")
-        chatbot.clear(new_chat, None, chat_outputs, api_visibility="private")  # its own bin icon
+            button.click(
+                ask_example,
+                [backend, scope, chatbot, conversation_id, turn_ids],
+                chat_outputs,
+                api_visibility="private",
+            )
+        view_outputs = [
+            chatbot,
+            sources,
+            conversation_id,
+            turn_ids,
+            conversations,
+            rename_title,
+            conv_msg,
+            share_box,
+            rated,
+            export_files,
+        ]
+        conversations.input(open_chat, conversations, view_outputs, api_visibility="private")
+        open_btn.click(open_chat, conversations, view_outputs, api_visibility="private")
+        clear.click(new_chat, None, view_outputs, api_visibility="private")
+        chatbot.clear(new_chat, None, view_outputs, api_visibility="private")  # its own bin icon
+        delete_chat_btn.click(delete_chat, conversation_id, view_outputs, api_visibility="private")
+        rename_btn.click(
+            rename_chat,
+            [conversation_id, rename_title],
+            [conversations, rename_title, conv_msg],
+            api_visibility="private",
+        )
+        chatbot.like(
+            rate, [conversation_id, turn_ids, chatbot, comment], [feedback_msg, rated], api_visibility="private"
+        )
+        comment_btn.click(comment_on, [rated, comment], [feedback_msg, comment], api_visibility="private")
+        export_btn.click(export, conversation_id, [export_files, conv_msg], api_visibility="private")
+        share_btn.click(share, conversation_id, share_box, api_visibility="private")
+        unshare_btn.click(unshare, conversation_id, share_box, api_visibility="private")
+        blocks.load(load_chats, None, [conversations, conv_msg], api_visibility="private")
         check.click(check_idea, [idea, pf_backend], pf_result, api_visibility="private")
         docs_outputs = [docs_table, scope, delete_id] if key_configured else [docs_table, scope]
         refresh.click(refresh_docs, None, docs_outputs, api_visibility="private")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -30,6 +30,7 @@ from assistant.ui.render import (
 )
 
 if TYPE_CHECKING:
+    from assistant.answering.service import Event
     from assistant.services import Services
 
 log = logging.getLogger(__name__)
@@ -79,10 +80,14 @@ def chat_turn(
     chat: list | None,
     convo: list | None,
     documents: list[str] | None = None,
+    *,
+    stream: Callable[..., Iterable[Event]] | None = None,
 ) -> Iterator[tuple]:
     """One question in the chat, as a stream of (chat, sources_html, convo) states.
 
     `documents`: the ids picked in the chat's document picker; none picked means all documents.
+    `stream`: where the events come from (`services.answers.stream` by default; a saved
+    conversation's turn passes its own, see `conversation_handlers`).
     `chat` is what the Chatbot shows (openai-style dicts with escaped Markdown); `convo` is the
     plain conversation (role/content dicts of the service's own texts) passed back as history.
     Tokens update the last message as they arrive; the final (checked) answer replaces them.
@@ -99,7 +104,8 @@ def chat_turn(
     citations: list[Citation] = []
     last_push = 0.0
     try:
-        for event in services.answers.stream(
+        events = stream or services.answers.stream
+        for event in events(
             question, history_to_messages(convo), backend or None, documents=list(documents) if documents else None
         ):
             if event.type == "sources":

@@ -1,5 +1,5 @@
-"""Serving the UI: the page mounted on the FastAPI app at /ui, '/' redirecting there, and the
-source viewer at /source."""
+"""Serving the UI: the page mounted on the FastAPI app at /ui, '/' redirecting there, the
+source viewer at /source and the read-only page of a shared conversation at /shared."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def mount_ui(app: FastAPI, services: Services, settings: Settings) -> None:
 
     from assistant.documents import DocumentService
     from assistant.ui.blocks import build_blocks
+    from assistant.ui.shared_page import add_shared_page
     from assistant.ui.source_page import add_source_page
     from assistant.ui.theme import make_theme, stylesheet
 
@@ -37,6 +38,7 @@ def mount_ui(app: FastAPI, services: Services, settings: Settings) -> None:
 
     app.add_api_route("/", root_redirect, methods=["GET", "HEAD"], include_in_schema=False)
     add_source_page(app, documents)
+    add_shared_page(app, services)
     from gradio.utils import get_upload_folder
 
     from assistant.ui.upload_guard import UploadBudget, UploadGuard

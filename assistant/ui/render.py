@@ -8,10 +8,12 @@ Markdown syntax (so a document cannot inject links, images or tags).
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from datetime import datetime
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from assistant.failures import classify
 from assistant.schema import Answer, Citation, PlanCondition, PortfolioFit
@@ -19,6 +21,7 @@ from assistant.source_view import MAX_QUOTE_CHARS, MAX_QUOTES
 from assistant.ui.labels import BACKEND_LABELS, FAILURES, FIT_LEVELS, NOTICES, VERDICTS, L
 
 SOURCE_PATH = "/source"  # the source viewer page (assistant.ui.source_page), beside the UI
+TIME_ZONE = "Europe/Amsterdam"  # stored times are UTC; saved conversations show them in Dutch time
 
 # ---- escaping ---------------------------------------------------------------------------------
 
@@ -311,6 +314,20 @@ def format_time(value: str | None) -> str:
         except ValueError:
             continue
     return str(value)
+
+
+def local_time(value: str | None) -> str:
+    """A stored UTC time ('2026-11-28T14:34:24.123Z') as '28-11-2026 15:34', Dutch time."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return format_time(value)
+    if moment.tzinfo is not None:
+        with contextlib.suppress(ZoneInfoNotFoundError):  # no time zone data: UTC as stored
+            moment = moment.astimezone(ZoneInfo(TIME_ZONE))
+    return moment.strftime("%d-%m-%Y %H:%M")
 
 
 def document_choices(documents: list[dict] | None) -> list[tuple[str, str]]:
