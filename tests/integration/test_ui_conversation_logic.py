@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
 from support.config import make_settings
+from support.html import parse
 
 from assistant.answering.service import Event
 from assistant.api.owner import COOKIE, owner_from_cookie
@@ -93,28 +93,6 @@ def final(states):
     chats = [s[0] for s in states if s[0] is not KEEP]
     sources = [s[1] for s in states if s[1] is not KEEP]
     return chats[-1], sources[-1] if sources else KEEP, states[-1][2], states[-1][3], states[-1][4]
-
-
-class _Collect(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tags: list[str] = []
-        self.attrs: list[tuple[str, str | None]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-        self.attrs.extend(attrs)
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def parse(fragment: str) -> _Collect:
-    p = _Collect()
-    p.feed(fragment)
-    p.close()
-    return p
 
 
 # ---- whose request ----------------------------------------------------------------------------

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import html
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
 from pydantic import SecretStr
+from support.html import parse
 
 from assistant.answering.errors import BackendBusy, QuestionError
 from assistant.answering.service import Event
@@ -28,30 +28,6 @@ from assistant.ui import handlers, mount_ui, render
 from assistant.ui.labels import L
 
 EVIL = '<script>window.__pwned=1</script> <img src=x onerror="window.__pwned=2">'
-
-
-class _Collect(HTMLParser):
-    """Tags, attributes and visible text of an HTML fragment."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tags: list[str] = []
-        self.attrs: list[tuple[str, str | None]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-        self.attrs.extend(attrs)
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def parse(fragment: str) -> _Collect:
-    p = _Collect()
-    p.feed(fragment)
-    p.close()
-    return p
 
 
 def render_md(markdown: str) -> str:

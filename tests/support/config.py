@@ -35,3 +35,27 @@ def ingest_plan(root: Path, embedder) -> Path:
     report = ingest(make_settings(root / "data", corpus), embedder, progress=False)
     assert report.failed == [] and report.chunks > 20
     return root / "data"
+
+
+def services_with(root: Path, indexed_dir: Path, embedder, files: dict[str, bytes | str | Path]):
+    """Services over a private copy of the session index and a corpus of the plan plus `files`
+    (name -> content, or a path to copy), ingested; the caller closes them."""
+    import shutil
+
+    from assistant.services import Services
+
+    data_dir, corpus = root / "data", root / "corpus"
+    shutil.copytree(indexed_dir, data_dir)
+    corpus.mkdir(parents=True)
+    shutil.copy(PLAN, corpus / PLAN.name)
+    for name, content in files.items():
+        if isinstance(content, Path):
+            shutil.copy(content, corpus / name)
+        elif isinstance(content, bytes):
+            (corpus / name).write_bytes(content)
+        else:
+            (corpus / name).write_text(content, encoding="utf-8")
+    services = Services(make_settings(data_dir, corpus), embedder=embedder)
+    report = services.ingest(progress=False)
+    assert report.failed == [], report.failed
+    return services
