@@ -208,12 +208,41 @@ def evaluate(
     out: Annotated[Path | None, typer.Option("--out", help="reports folder")] = None,
     judge: bool = typer.Option(False, "--judge", help="LLM-judge mode (needs a language model)"),
     gate: bool = typer.Option(False, "--gate", help="exit 1 when the default configuration misses the CI thresholds"),
+    eval_set: str | None = typer.Option(
+        None, "--set", help="plan (default) | multidoc: the plan and two invented test documents"
+    ),
+    from_feedback: bool = typer.Option(
+        False, "--from-feedback", help="turn thumbs-down answers into draft evaluation items; print the counts"
+    ),
+    feedback_file: Annotated[
+        Path | None, typer.Option("--feedback-file", help="draft items file (default evals/data/feedback_items.jsonl)")
+    ] = None,
 ):
     """Score retrieval, answers, citations, refusals and the portfolio check; write a report."""
+    if from_feedback:
+        from assistant.services import Services
+        from evals.feedback import FEEDBACK_ITEMS
+        from evals.feedback import from_feedback as drafts_from_feedback
+
+        services = Services(_settings())
+        try:
+            typer.echo(drafts_from_feedback(services.conversations, feedback_file or FEEDBACK_ITEMS, out))
+        finally:
+            services.close()
+        raise typer.Exit(0)
     from evals.runner import main as run_eval
 
     raise typer.Exit(
-        run_eval(_settings(), configs=configs, backend=backend, subset=subset, out=out, judge=judge, gate=gate)
+        run_eval(
+            _settings(),
+            configs=configs,
+            backend=backend,
+            subset=subset,
+            out=out,
+            judge=judge,
+            gate=gate,
+            eval_set=eval_set,
+        )
     )
 
 

@@ -3,22 +3,39 @@
 Every question and conversation becomes an `EvalItem` (one shape for both). Subsets:
 ``dev`` / ``test`` (the split field), ``all``, and ``ci``: a fixed, fast selection across every
 question kind plus a few conversations (see `ci_subset`).
+
+Two evaluation sets (`EVAL_SETS`): ``plan``, the questions and conversations above over an index
+of corpus/ (the plan), and ``multidoc``, evals/data/multidoc_questions.jsonl over an index of the
+plan and the two invented fixture documents of evals/data/documents/ (`MULTIDOC_DOCUMENTS`; made
+by evals/fixture_documents.py, never shipped in corpus/). A multidoc item may be kept to some
+documents (`documents`, doc ids), and its evidence quotes name the document they lie in.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assistant.schema import ChatMessage
 from assistant.settings import REPO_ROOT
+from ingest.loaders.paths import doc_id_for
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 QUESTIONS = DATA_DIR / "questions.jsonl"
 CONVERSATIONS = DATA_DIR / "conversations.jsonl"
 IDEAS = DATA_DIR / "portfolio_ideas.jsonl"
 PLAN = REPO_ROOT / "corpus" / "twente-board-strategisch-plan-2020-2025.md"
+MULTIDOC_QUESTIONS = DATA_DIR / "multidoc_questions.jsonl"
+FIXTURES_DIR = DATA_DIR / "documents"  # invented test documents (see its README.md), not policy papers
+# the multidoc index: the plan and the fixtures, side by side in one corpus folder (doc id = file stem)
+MULTIDOC_DOCUMENTS = (
+    PLAN,
+    FIXTURES_DIR / "notitie-regio-deal-twente.docx",
+    FIXTURES_DIR / "uitvoeringsagenda-arbeidsmarkt-twente-2024.pdf",
+)
+EVAL_SETS = ("plan", "multidoc")
+PLAN_DOC_ID = doc_id_for(PLAN.name)
 
 KINDS = (
     "fact",
@@ -75,6 +92,10 @@ class EvalItem:
     sections: list[str] = field(default_factory=list)  # as given in the data; informative only
     form: str = "fact"  # the kind of answer asked: list, names, date, amount, definition, ... (answer checks)
     max_words: int | None = None  # how long a satisfying answer may be (None: a default per form)
+    documents: list[str] = field(default_factory=list)  # the scope asked: only these doc ids (empty: all)
+    quote_documents: list[str] = field(default_factory=list)  # per quote, the doc id it must lie in ("": any)
+    names_document: bool = False  # the question names the document it asks about ("in de notitie")
+    elsewhere: list[str] = field(default_factory=list)  # unanswerable in its scope: doc ids that do answer it
 
     @property
     def is_conversation(self) -> bool:
@@ -107,6 +128,10 @@ def load_questions(path: Path = QUESTIONS) -> list[EvalItem]:
             sections=[str(e.get("section", "")) for e in r.get("evidence", [])],
             form=r.get("form") or FORM_OF_KIND.get(r["kind"], "fact"),
             max_words=r.get("max_words"),
+            documents=list(r.get("documents", [])),
+            quote_documents=[str(e.get("document", "")) for e in r.get("evidence", [])],
+            names_document=bool(r.get("names_document", False)),
+            elsewhere=list(dict.fromkeys(str(e["document"]) for e in r.get("elsewhere", []))),
         )
         for r in read_jsonl(path)
     ]
@@ -168,6 +193,47 @@ def select(
     if subset == "ci":
         return ci_subset(questions, conversations)
     raise ValueError(f"unknown subset {subset!r}; choose one of {', '.join(SUBSETS)}")
+
+
+def document_ids(paths=MULTIDOC_DOCUMENTS) -> list[str]:
+    """The doc ids of files laid side by side in one corpus folder (as `copy_corpus` lays them)."""
+    return [doc_id_for(p.name) for p in paths]
+
+
+def copy_corpus(folder: Path, paths=MULTIDOC_DOCUMENTS) -> Path:
+    """A corpus folder holding copies of `paths` (the multidoc index's documents), side by side."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for p in paths:
+        shutil.copyfile(p, folder / p.name)
+    return folder
+
+
+def in_document(items: list[EvalItem], doc_id: str) -> list[EvalItem]:
+    """Copies of the items whose quotes must lie in `doc_id` (plan items asked over several documents)."""
+    return [
+        replace(x, quote_documents=[d or doc_id for d in (x.quote_documents or [""] * len(x.quotes))]) for x in items
+    ]
+
+
+def gold_documents(item: EvalItem) -> list[str]:
+    """The doc ids the item's evidence lies in (sorted; empty when its quotes name none)."""
+    return sorted({d for d in item.quote_documents if d})
+
+
+def select_set(eval_set: str, subset: str) -> list[EvalItem]:
+    """The items of an evaluation set's subset (multidoc: dev, test or all; it has no ci selection)."""
+    if eval_set == "plan":
+        return select(subset)
+    if eval_set != "multidoc":
+        raise ValueError(f"unknown evaluation set {eval_set!r}; choose one of {', '.join(EVAL_SETS)}")
+    items = load_questions(MULTIDOC_QUESTIONS)
+    if subset == "all":
+        return items
+    if subset in ("dev", "test"):
+        return [x for x in items if x.split == subset]
+    raise ValueError(f"the multidoc set has no {subset!r} subset; choose dev, test or all")
 
 
 def question_texts(subset: str = "all") -> list[str]:

@@ -141,3 +141,15 @@ def report_markdown(feedback: list[dict], added: int, path: Path) -> str:
         lines += ["", f"| {what} | up | down |", "|---|---|---|"]
         lines += [f"| {k} | {counter[(k, 'up')]} | {counter[(k, 'down')]} |" for k in keys]
     return "\n".join(lines) + "\n"
+
+
+def from_feedback(store, items_path: Path = FEEDBACK_ITEMS, report_dir: Path | None = None) -> str:
+    """`assistant eval --from-feedback`: the drafts written, and the report (returned, and written
+    to `report_dir/feedback.md` when given)."""
+    feedback = store.feedback()
+    added, _ = write_drafts(feedback, items_path)
+    text = report_markdown(feedback, added, items_path)
+    if report_dir is not None:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        (report_dir / "feedback.md").write_text(text, encoding="utf-8")
+    return text

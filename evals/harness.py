@@ -112,10 +112,11 @@ def evaluate_system(
         if answers is not None:
             answers[item.id] = answer
         query = answer.standalone_question or item.question
-        ranked = system.ranked(query) if item.answerable and item.quotes else None
+        scope = item.documents or None  # retrieval is scored inside the scope the question asked
+        ranked = system.ranked(query, documents=scope) if item.answerable and item.quotes else None
         rec = score_item(item, answer, ranked, system.normalized_units)
         if grid is not None and system.refuses:
-            rec["judge_score"], rec["refused_at"], rec["judge_rule"] = system.refusals(query, grid)
+            rec["judge_score"], rec["refused_at"], rec["judge_rule"] = system.refusals(query, grid, scope)
         records.append(rec)
         if bar is not None:
             bar.update(1)

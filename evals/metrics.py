@@ -269,19 +269,29 @@ def supports(passage: str, claim: str, overlap: float = SUPPORT_OVERLAP) -> bool
 
 
 def citation_scores(
-    claims: Sequence[tuple[str, list[int]]], cited: dict[int, str], gold_quotes: Sequence[str] = ()
+    claims: Sequence[tuple[str, list[int]]],
+    cited: dict[int, str],
+    gold_quotes: Sequence[str] = (),
+    gold_documents: Sequence[str] = (),
+    cited_documents: dict[int, str] | None = None,
 ) -> dict[str, float | None]:
     """Citation precision and recall of one answer.
 
     `cited`: citation id -> passage text (the answer's citation list). A marker to an id that is
-    not in the list counts as a cited passage that supports nothing."""
+    not in the list counts as a cited passage that supports nothing. With several documents,
+    `gold_documents` gives each gold quote's doc id ("": any) and `cited_documents` each cited
+    passage's: a quote then only counts in a passage of its own document."""
     ids = set(cited) | {i for _, refs in claims for i in refs}
     good = set()
     for i in ids:
         text = cited.get(i)
         if text is None:
             continue
-        if gold_quotes and covered_items(text, gold_quotes):
+        quotes = gold_quotes
+        if gold_documents and cited_documents is not None:
+            doc = cited_documents.get(i, "")
+            quotes = [q for q, d in zip(gold_quotes, gold_documents, strict=True) if not d or d == doc]
+        if quotes and covered_items(text, quotes):
             good.add(i)
             continue
         if any(i in refs and supports(text, claim) for claim, refs in claims):

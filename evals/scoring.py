@@ -41,8 +41,19 @@ SWEEP_KEYS = (
 )
 
 
-def score_item(item: EvalItem, answer: Answer, ranked: list[str] | None, units: list[str]) -> dict:
-    """One record: retrieval metrics (answerable items), answer metrics, status, timings."""
+def _covers(quotes: list[str], docs: list[str], doc_id: str, text: str) -> set[int]:
+    """Indexes of the (normalised) gold quotes in `text`, counting a quote that names a document
+    only in a passage of that document."""
+    return {i for i, q in enumerate(quotes) if q in text and (not docs[i] or docs[i] == doc_id)}
+
+
+def score_item(
+    item: EvalItem, answer: Answer, ranked: list[tuple[str, str]] | None, units: list[tuple[str, str]]
+) -> dict:
+    """One record: retrieval metrics (answerable items), answer metrics, status, timings.
+
+    `ranked`: the retrieved passages as (doc id, text), best first; `units`: every passage of the
+    index as (doc id, normalised text)."""
     refused = answer.status == "not_found"
     rec: dict = {
         "id": item.id,
@@ -54,13 +65,23 @@ def score_item(item: EvalItem, answer: Answer, ranked: list[str] | None, units: 
         "question": item.question,
         "standalone": answer.standalone_question,
         "answer": answer.answer,
-        "citations": [{"id": c.id, "section": c.section, "chunk_id": c.chunk_id} for c in answer.citations],
+        "citations": [
+            {"id": c.id, "document_id": c.document_id, "section": c.section, "chunk_id": c.chunk_id}
+            for c in answer.citations
+        ],
         "timings": {k: round(v, 3) for k, v in answer.timings.items()},
     }
+    docs = item.quote_documents or [""] * len(item.quotes)
+    if item.documents:  # several documents: the scope asked, where the gold lies, whether the question names it
+        rec["scope"] = list(item.documents)
+    if gold := datasets.gold_documents(item):
+        rec["documents"] = gold
+    if item.names_document:
+        rec["names_document"] = True
     if item.answerable and item.quotes and ranked is not None:
         quotes = [normalize(q) for q in item.quotes]
-        ranking = [{i for i, q in enumerate(quotes) if q in normalize(p)} for p in ranked]
-        pool = [{i for i, q in enumerate(quotes) if q in u} for u in units]
+        ranking = [_covers(quotes, docs, d, normalize(p)) for d, p in ranked]
+        pool = [_covers(quotes, docs, d, u) for d, u in units]
         rec["retrieval"] = {k: round(v, 6) for k, v in retrieval_scores(ranking, len(quotes), pool).items()}
         rec["first_relevant_rank"] = next((i + 1 for i, r in enumerate(ranking) if r), None)
     if item.answerable:
@@ -68,7 +89,11 @@ def score_item(item: EvalItem, answer: Answer, ranked: list[str] | None, units: 
     if not refused:
         claims = split_claims(answer.answer, SKIP_PHRASES)
         cited = {c.id: c.text for c in answer.citations}
-        rec.update(citation_scores(claims, cited, item.quotes))
+        rec.update(
+            citation_scores(
+                claims, cited, item.quotes, docs if any(docs) else (), {c.id: c.document_id for c in answer.citations}
+            )
+        )
         rec["claims"] = len(claims)
     rec["form"] = item.form
     rec["backend"] = answer.backend
@@ -132,6 +157,43 @@ def by_form_and_language(records: list[dict]) -> dict:
 def by_kind(records: list[dict]) -> dict:
     kinds = sorted({r["kind"] for r in records}, key=lambda k: (k not in datasets.KINDS, k))
     return {k: aggregate([r for r in records if r["kind"] == k]) for k in kinds}
+
+
+def document_group(rec: dict) -> str:
+    """Which document a record is about: its gold evidence's (answerable) or its scope's
+    (unanswerable); "(several)" for more than one, "(none)" for an unscoped unanswerable one."""
+    docs = rec.get("documents") if rec["answerable"] else rec.get("scope")
+    if not docs:
+        return "(none)"
+    return docs[0] if len(docs) == 1 else "(several)"
+
+
+SCOPE_GROUPS = (
+    "open question",
+    "names its document",
+    "scoped to its document",
+    "scoped to a document without the answer",
+    "in no document",
+)
+
+
+def scope_group(rec: dict) -> str:
+    """How a record's question picks its document (one of SCOPE_GROUPS)."""
+    if not rec["answerable"]:
+        return SCOPE_GROUPS[3] if rec.get("scope") else SCOPE_GROUPS[4]
+    if rec.get("scope"):
+        return SCOPE_GROUPS[2]
+    return SCOPE_GROUPS[1] if rec.get("names_document") else SCOPE_GROUPS[0]
+
+
+def by_document(records: list[dict]) -> dict:
+    groups = sorted({document_group(r) for r in records}, key=lambda g: (g.startswith("("), g))
+    return {g: aggregate([r for r in records if document_group(r) == g]) for g in groups}
+
+
+def by_scope(records: list[dict]) -> dict:
+    present = {scope_group(r) for r in records}
+    return {g: aggregate([r for r in records if scope_group(r) == g]) for g in SCOPE_GROUPS if g in present}
 
 
 def threshold_curve(records: list[dict], grid: list[float]) -> list[dict]:

@@ -5,7 +5,7 @@ the retriever wrapper they run on."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Literal
 
 import numpy as np
@@ -100,17 +100,19 @@ class ForcedRetriever:
         mode: str = "hybrid",
         expand: bool | None = None,
         query_vector: np.ndarray | None = None,
+        documents: Collection[str] | None = None,
     ) -> Retrieval:
         extra: dict[str, float] = {}
         if query_vector is None and (self.cache is not None or self.mode == "bm25"):
             query_vector = self._vector(query, extra)
+        scope = {} if documents is None else {"documents": documents}  # the scope only when one is asked
         retrieval = self.inner.retrieve(
-            query, top_k=top_k, mode=self.mode, expand=self.expand, query_vector=query_vector
+            query, top_k=top_k, mode=self.mode, expand=self.expand, query_vector=query_vector, **scope
         )
         if self.mode == "bm25":
             assert query_vector is not None  # embedded above in bm25 mode
             t = time.perf_counter()
-            dense = [s for _, s in self.store.dense(query_vector, max(self.settings.candidates, top_k or 0))]
+            dense = [s for _, s in self.store.dense(query_vector, max(self.settings.candidates, top_k or 0), **scope)]
             retrieval.dense_top = max(dense, default=0.0)
             retrieval.dense_mean = float(np.mean(dense)) if dense else 0.0
             extra["dense_stats"] = (time.perf_counter() - t) * 1000
@@ -142,10 +144,11 @@ class PipelineSystem:
         store = StoreReader(settings, embedder.name, embedder.dim)
         self.retriever = ForcedRetriever(Retriever(settings, embedder, store), mode, expand, query_cache)
         self.answers = AnswerService(settings, lambda: self.retriever, generator_provider, bank)  # type: ignore[arg-type, return-value]  # ForcedRetriever is duck-typed; AnswerService names the Retriever class
-        self._units = [normalize(c.text) for c in store.chunks]
+        self._units = [(c.doc_id, normalize(c.text)) for c in store.chunks]
 
     @property
-    def normalized_units(self) -> list[str]:
+    def normalized_units(self) -> list[tuple[str, str]]:
+        """Every passage of the index as (doc id, normalised text)."""
         return self._units
 
     @property
@@ -156,19 +159,29 @@ class PipelineSystem:
         self.bank.warm(self.chunks)
 
     def ask(self, item: EvalItem, backend: str = "extractive") -> Answer:
+        if item.documents:  # a question kept to some documents
+            return self.answers.ask(item.question, item.history, backend, documents=item.documents)
         return self.answers.ask(item.question, item.history, backend)
 
-    def ranked(self, query: str, k: int = RETRIEVAL_K) -> list[str]:
+    def ranked(
+        self, query: str, k: int = RETRIEVAL_K, documents: Collection[str] | None = None
+    ) -> list[tuple[str, str]]:
+        """The top k passages as (doc id, text); only from `documents` when given."""
         vec = self.retriever.vectors.get(query)
-        return [p.text for p in self.retriever.retrieve(query, top_k=k, query_vector=vec).passages]
+        retrieval = self.retriever.retrieve(query, top_k=k, query_vector=vec, documents=documents or None)
+        return [(p.chunk.doc_id, p.text) for p in retrieval.passages]
 
-    def refusals(self, query: str, grid: list[float]) -> tuple[float, list[bool], str]:
+    def refusals(
+        self, query: str, grid: list[float], documents: Collection[str] | None = None
+    ) -> tuple[float, list[bool], str]:
         """The judge's score for the query and its verdict (refused?) at every threshold of `grid`,
         from the same retrieval and sentence evidence as the answer service.
 
         The judge is called at -inf: a refusal there comes from a rule (refused at every threshold);
         otherwise the verdict at t is `score < t`, checked against a call at the configured one."""
-        retrieval = self.retriever.retrieve(query, query_vector=self.retriever.vectors.get(query))
+        retrieval = self.retriever.retrieve(
+            query, query_vector=self.retriever.vectors.get(query), documents=documents or None
+        )
         analyzer = self.retriever.store.analyzer
         sentences = scored_for(query, retrieval, self.bank, analyzer, self.settings)
         rules = self.settings.not_found_rules
@@ -208,16 +221,18 @@ class BaselineSystem:
             self.ranked_k = RETRIEVAL_K
         self.bank = bank
         self.answers = AnswerService(settings, lambda: None, lambda name: None, bank)  # type: ignore[arg-type, return-value]  # only _extractive is used: no retriever or generator is ever asked for
-        self._units = [normalize(t) for t in self.pipe.unit_texts]
+        self._units = [(c.doc_id, normalize(c.text)) for c in self.pipe.chunks.values()]
 
     @property
-    def normalized_units(self) -> list[str]:
+    def normalized_units(self) -> list[tuple[str, str]]:
         return self._units
 
     def warm(self) -> None:
         self.bank.warm(self.pipe.chunks.values())
 
     def ask(self, item: EvalItem, backend: str = "extractive") -> Answer:
+        if item.documents:
+            raise ValueError(f"{self.name} cannot keep a question to some documents ({item.id})")
         started = time.perf_counter()
         question = item.question.strip()
         history = [m for m in item.history if m.content.strip()][-8:]
@@ -235,8 +250,12 @@ class BaselineSystem:
         answer.timings = {**timings, "total": (time.perf_counter() - started) * 1000}
         return answer
 
-    def ranked(self, query: str, k: int = RETRIEVAL_K) -> list[str]:
-        return [p.text for p in self.pipe.retrieve(query, top_k=self.ranked_k).passages]
+    def ranked(
+        self, query: str, k: int = RETRIEVAL_K, documents: Collection[str] | None = None
+    ) -> list[tuple[str, str]]:
+        if documents:
+            raise ValueError(f"{self.name} cannot keep a question to some documents")
+        return [(p.chunk.doc_id, p.text) for p in self.pipe.retrieve(query, top_k=self.ranked_k).passages]
 
 
 def passage_words(system: PipelineSystem | BaselineSystem) -> float | None:

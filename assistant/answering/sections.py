@@ -74,7 +74,7 @@ def _asks_topic(question: str) -> bool:
 
 
 def _topic_is_named(question: str, names: DocumentNames, named: list[str]) -> bool:
-    """"Wat staat er in de notitie over de Regio Deal?" of the Notitie Regio Deal: the topic is
+    """ "Wat staat er in de notitie over de Regio Deal?" of the Notitie Regio Deal: the topic is
     what the named document is about, so the whole document is asked."""
     match = _TOPIC.search(question)
     if match is None or len(named) != 1:

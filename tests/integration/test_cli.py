@@ -99,3 +99,27 @@ def test_reranker_slot_reorders_with_a_real_cross_encoder(services):
     views = [NodeWithScore(node=TextNode(id_=p.chunk.chunk_id, text=p.text)) for p in got.passages]
     expected = {n.node.node_id: n.score for n in retriever.reranker.postprocess_nodes(views, query_str=question)}
     assert [round(float(expected[p.chunk.chunk_id]), 4) for p in got.passages] == [round(s, 4) for s in scores]
+
+
+def test_eval_from_feedback_writes_drafts_and_counts(tmp_path):
+    """A thumbs-down given through the store becomes a draft item; a second run adds nothing."""
+    from assistant.conversations import ConversationStore
+    from assistant.schema import Answer
+
+    data_dir = tmp_path / "data"
+    store = ConversationStore.in_data_dir(data_dir)
+    c = store.create("browser:x")
+    given = Answer(answer="Iets anders. [1]", status="answered", question="Wie is de voorzitter?", backend="extractive")
+    turn = store.add_turn("browser:x", c["id"], given)
+    store.set_feedback("browser:x", c["id"], turn["id"], -1, "de naam ontbreekt", kind="names", language="nl")
+    store.close()
+    drafts = tmp_path / "feedback_items.jsonl"
+    args = ["eval", "--from-feedback", "--feedback-file", str(drafts), "--out", str(tmp_path / "report")]
+    proc = run(args, data_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 answers rated: 0 up, 1 down; 1 new draft item(s)" in proc.stdout
+    assert "| names | 0 | 1 |" in proc.stdout and (tmp_path / "report" / "feedback.md").exists()
+    [row] = [json.loads(line) for line in drafts.read_text(encoding="utf-8").splitlines()]
+    assert row["question"] == "Wie is de voorzitter?" and row["comment"] == "de naam ontbreekt"
+    again = run(args, data_dir)
+    assert "0 new draft item(s)" in again.stdout and len(drafts.read_text(encoding="utf-8").splitlines()) == 1
