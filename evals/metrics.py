@@ -27,7 +27,7 @@ scores 0 on fact recall and is counted by the refusal figures):
 - fact recall: share of the required facts present in the answer (a fact is a list of variants; any
   variant counts), compared after case folding, accent folding and whitespace/markup normalisation.
 - claims: the answer split into sentences at its [n] citation markers; fixed service phrases
-  ("The plan is in Dutch; quoted from the source:") are not claims.
+  ("The documents are in Dutch; quoted from the source:") are not claims.
 - support: a passage supports a claim when it contains the claim's text (normalised; always true for
   extractive quotes), or when >= `SUPPORT_OVERLAP` of the claim's words (>= 3 letters, accent-folded)
   occur in the passage.

@@ -31,7 +31,7 @@ TEXTS = {
         ),
         "question": "Question",
         "sources": "Sources",
-        "quoted": "The plan is in Dutch; quoted from the source:",
+        "quoted": "The documents are in Dutch; quoted from the source:",
     },
 }
 

@@ -17,6 +17,9 @@ log = logging.getLogger("ingest.ocr")
 
 _LIGATURES = str.maketrans(
     {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
+    # reportlab (and other writers) draw a list bullet with the code 0x7F, which viewers show as a
+    # bullet and pypdf extracts as DEL
+    | {"\x7f": "•"}
 )
 _REEXPORT_TODO = "Open it in a PDF viewer and export/print it to a new PDF, then add that file"
 

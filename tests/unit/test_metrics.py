@@ -149,11 +149,11 @@ def test_fact_recall_variants_case_and_accents():
 
 def test_split_claims_at_markers_and_skips_fixed_phrases():
     answer = (
-        "The plan is in Dutch; quoted from the source:\n"
+        "The documents are in Dutch; quoted from the source:\n"
         "De Regio Deal is het vliegwiel. [1] Twente is sterk in techniek [2]\n"
         "- Digitalisering: robotica [2]\nEen zin zonder bron."
     )
-    claims = split_claims(answer, skip=["The plan is in Dutch; quoted from the source:"])
+    claims = split_claims(answer, skip=["The documents are in Dutch; quoted from the source:"])
     assert claims == [
         ("De Regio Deal is het vliegwiel.", [1]),
         ("Twente is sterk in techniek", [2]),
