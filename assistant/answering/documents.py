@@ -91,7 +91,7 @@ class DocumentNames:
         if len(self.words) < 2:
             return []
         asked = terms(question)
-        nouns = asked & DOCUMENT_NOUNS
+        nouns = {n for n in DOCUMENT_NOUNS for t in asked if t == n or t.endswith(n)}  # uitvoeringsagenda
         named = []
         for doc_id in self.words:
             distinctive = bool(self.distinctive[doc_id] & asked)

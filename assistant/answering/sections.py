@@ -41,6 +41,10 @@ _NUMBER = re.compile(
 # "... over talent", "... about funding": a topic inside the target, answered by retrieval
 _TOPIC = re.compile(r"\b(?:over|about|regarding|aangaande|omtrent)\s+(?!\s*\??$)\w+", re.IGNORECASE)
 _WHOLE_DOCUMENT = re.compile(r"\b(?:plan|document|notitie|nota|agenda|paper|note|report|stuk)\b", re.IGNORECASE)
+# words after "over ..." that belong to the request, not to its topic ("vat de notitie over X samen")
+_NOT_TOPIC = frozenset(
+    ["over", "about", "regarding", "aangaande", "omtrent", "samen", "kort", "summarise", "summarize"]
+)
 SKIPPED_KINDS = ("front", "members")  # the title page and the member list say nothing to summarise
 MAX_LINES = 12
 MIN_WORDS = 6
@@ -79,7 +83,7 @@ def _topic_is_named(question: str, names: DocumentNames, named: list[str]) -> bo
     match = _TOPIC.search(question)
     if match is None or len(named) != 1:
         return False
-    topic = terms(question[match.start() :]) - {"over", "about", "regarding", "aangaande", "omtrent"}
+    topic = terms(question[match.start() :]) - _NOT_TOPIC
     return bool(topic) and topic <= names.words[named[0]]
 
 

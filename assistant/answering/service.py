@@ -223,7 +223,7 @@ class AnswerService:
     def _named(self, question: str, retriever: Retriever) -> frozenset[str] | None:
         """The documents a question names ("de notitie", "the Regio Deal paper"), preferred in retrieval."""
         named = self.names.named(question, retriever.store) if self.settings.prefer_named_documents else None
-        return named or None
+        return named if named and len(named) == 1 else None  # two named: the question spans them
 
     def _whole_section(self, question: str, scope, retriever: Retriever, lang: str) -> Overview | Answer | None:
         if not self.settings.whole_section_answers:
