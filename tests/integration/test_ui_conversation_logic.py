@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 from support.config import make_settings
+from support.fakes import make_citation
 from support.html import parse
 
 from assistant.answering.service import Event
@@ -28,19 +29,7 @@ ALICE, BOB = owner_from_cookie(COOKIE_A), owner_from_cookie(COOKIE_B)
 
 
 def citation(n=1, **kw) -> Citation:
-    base = {
-        "id": n,
-        "document": "Strategisch plan",
-        "document_id": "plan",
-        "chunk_id": "plan-0001",
-        "section": "6.1",
-        "section_title": "Focus op impactportfolio's",
-        "page": 21,
-        "text": "Deze impactportfolio's zijn: digitalisering en zorg.",
-        "score": 0.9,
-    }
-    base.update(kw)
-    return Citation(**base)
+    return make_citation(n, **{"chunk_id": "plan-0001", **kw})
 
 
 class FakeAnswers:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 from pydantic import SecretStr
+from support.fakes import make_citation
 from support.html import parse
 
 from assistant.answering.errors import BackendBusy, QuestionError
@@ -36,18 +37,7 @@ def render_md(markdown: str) -> str:
 
 
 def citation(n=1, **kw) -> Citation:
-    base = {
-        "id": n,
-        "document": "Strategisch plan",
-        "document_id": "plan",
-        "section": "6.1",
-        "section_title": "Focus op impactportfolio's",
-        "page": 21,
-        "text": "Deze impactportfolio's zijn: digitalisering en zorg.",
-        "score": 0.9,
-    }
-    base.update(kw)
-    return Citation(**base)
+    return make_citation(n, **kw)
 
 
 # ---- escaping ---------------------------------------------------------------------------------

@@ -161,3 +161,21 @@ class FakeGenerator:
         if usage is not None:  # a word is a token here
             usage["prompt_tokens"] = sum(len(str(m.get("content", "")).split()) for m in messages)
             usage["completion_tokens"] = len(pieces)
+
+
+def make_citation(n: int = 1, **kw):
+    """A Citation of the plan's §6.1, with any field replaced."""
+    from assistant.schema import Citation
+
+    base = {
+        "id": n,
+        "document": "Strategisch plan",
+        "document_id": "plan",
+        "section": "6.1",
+        "section_title": "Focus op impactportfolio's",
+        "page": 21,
+        "text": "Deze impactportfolio's zijn: digitalisering en zorg.",
+        "score": 0.9,
+    }
+    base.update(kw)
+    return Citation(**base)
