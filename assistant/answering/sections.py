@@ -124,7 +124,9 @@ def find_target(
     if len(named) == 1 or (len(in_pool) == 1 and _WHOLE_DOCUMENT.search(question)):
         doc_id = named[0] if named else in_pool[0]
         doc_chunks = [c for c in pool if c.doc_id == doc_id]
-        return Target(label=doc_chunks[0].doc_title if doc_chunks else doc_id, chunks=doc_chunks, by_chapter=True)
+        if not doc_chunks:  # the named document is outside the scope: the scope decides
+            return None
+        return Target(label=doc_chunks[0].doc_title, chunks=doc_chunks, by_chapter=True)
     return None
 
 
@@ -241,7 +243,8 @@ def whole_section(
         return None
     if target.missing:
         return missing_section_answer(question, target.missing, lang)
-    return overview(target, bank, lang)
+    result = overview(target, bank, lang)
+    return result if result.sentences else None
 
 
 def missing_section_answer(question: str, number: str, lang: str) -> Answer:

@@ -173,3 +173,7 @@ def test_one_section_gives_its_paragraph_leads_and_items():
         "- studenten",
         "- werkenden",
     ]
+
+
+def test_a_named_document_outside_the_scope_is_no_target():
+    assert find_target("Summarise the Regio Deal paper", CHUNKS, NAMES, ANALYZER, frozenset({"plan"})) is None
