@@ -35,15 +35,34 @@ _SUMMARY = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(
-    r"(?:\b(?:hoofdstuk|paragraaf|sectie|section|chapter|par\.)\s*|§\s*)(\d+(?:\.\d+)*)\b|\b(\d+\.\d+)\b",
+    r"(?:\b(?:hoofdstuk|paragraaf|sectie|section|chapter|par\.)\s*|§\s*)(\d+(?:\.\d+)*)\b"
+    # a bare "6.1": not a thousands group (1.500) nor a figure with a unit (2.5 miljoen)
+    r"|\b(\d{1,2}\.\d{1,2})\b(?!\s*(?:%|procent|percent|miljoen|million|miljard|billion|euro|eur|keer|uur|jaar))",
     re.IGNORECASE,
 )
 # "... over talent", "... about funding": a topic inside the target, answered by retrieval
-_TOPIC = re.compile(r"\b(?:over|about|regarding|aangaande|omtrent)\s+(?!\s*\??$)\w+", re.IGNORECASE)
+_TOPIC = re.compile(
+    r"\b(?:over|about|regarding|aangaande|omtrent|voor|for|on|bij)\s+(?!\s*\??$)(?!(?:me|mij|ons|us|jou|you)\b)\w+",
+    re.IGNORECASE,
+)
 _WHOLE_DOCUMENT = re.compile(r"\b(?:plan|document|notitie|nota|agenda|paper|note|report|stuk)\b", re.IGNORECASE)
 # words after "over ..." that belong to the request, not to its topic ("vat de notitie over X samen")
 _NOT_TOPIC = frozenset(
-    ["over", "about", "regarding", "aangaande", "omtrent", "samen", "kort", "summarise", "summarize"]
+    [
+        "over",
+        "about",
+        "regarding",
+        "aangaande",
+        "omtrent",
+        "voor",
+        "for",
+        "on",
+        "bij",
+        "samen",
+        "kort",
+        "summarise",
+        "summarize",
+    ]
 )
 SKIPPED_KINDS = ("front", "members")  # the title page and the member list say nothing to summarise
 MAX_LINES = 12
@@ -58,6 +77,7 @@ class Target:
     chunks: list[Chunk]
     by_chapter: bool = False  # a document: one line per chapter
     missing: str | None = None  # the number asked for that no document has
+    number: str | None = None  # the section number asked for (the intro says "Hoofdstuk 5 ...")
 
 
 @dataclass
@@ -110,12 +130,13 @@ def find_target(
         number = match.group(1) or match.group(2)
         hits = [c for c in in_named if _in_number(c, number)]
         if not hits:
-            return Target(label=number, chunks=[], missing=number)
+            # "hoofdstuk 9" that no document has is said so; a bare "2.5" may be something else
+            return Target(label=number, chunks=[], missing=number, number=number) if match.group(1) else None
         first = hits[0]
         title = first.chapter_title if (first.chapter_number or "") == number else first.section_title
         label = f"{number} ({title})" if title else number
         # a number several documents have: each of them, the answer names which says what
-        return Target(label=label if len({c.doc_id for c in hits}) == 1 else number, chunks=hits)
+        return Target(label=label if len({c.doc_id for c in hits}) == 1 else number, chunks=hits, number=number)
     asked = set(analyzer.tokens(question))
     titled = _by_title(in_named, asked, analyzer)
     if titled is not None:
@@ -200,8 +221,8 @@ def overview(target: Target, bank: SentenceBank, lang: str) -> Overview:
     retrieval = Retrieval(query="", passages=passages, query_vector=None, timings={})
     span = Span(sentences, overview=len(groups) > 1)
     intro = (f"{target.label} in brief:" if lang == "en" else f"{target.label} in het kort:") if target.label else ""
-    if target.label and target.label[0].isdigit():
-        chapter = "." not in target.label.split()[0]
+    if target.number:
+        chapter = "." not in target.number
         word = {("en", True): "Chapter", ("en", False): "Section", ("nl", True): "Hoofdstuk"}.get(
             (lang, chapter), "Paragraaf"
         )

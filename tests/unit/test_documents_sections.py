@@ -113,6 +113,8 @@ ANALYZER = Analyzer()
         ("Wat zegt het plan over talent?", False),  # a topic: answered by retrieval
         ("Wat staat er in hoofdstuk 5 over talent?", False),
         ("Wie is de voorzitter?", False),
+        ("Vat hoofdstuk 5 voor mij samen", True),  # "voor mij" is no topic
+        ("Summarise chapter 5 for me", True),
     ],
 )
 def test_what_asks_for_a_whole_section(question, whole):
@@ -177,3 +179,30 @@ def test_one_section_gives_its_paragraph_leads_and_items():
 
 def test_a_named_document_outside_the_scope_is_no_target():
     assert find_target("Summarise the Regio Deal paper", CHUNKS, NAMES, ANALYZER, frozenset({"plan"})) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Geef een overzicht van de 1.500 extra stageplekken",  # a thousands group
+        "Give an overview of the 2.5 million euro budget",  # a figure with a unit
+        "Wat staat er in het plan voor het mkb?",  # a topic after "voor"
+        "What's in the plan for students?",
+    ],
+)
+def test_numbers_and_topics_that_are_no_whole_section(question):
+    assert find_target(question, CHUNKS, NAMES, ANALYZER, None) is None
+
+
+def test_a_title_starting_with_a_year_gets_no_chapter_word():
+    docs = {"visie": {"title": "2030 Visie Twente", "path": "visie.md"}}
+    target = find_target(
+        "Vat het document samen",
+        [chunk("plan", 0, "1", "Doel", "Een zin met genoeg woorden erin hier.")],
+        DocumentNames.build(docs),
+        ANALYZER,
+        None,
+    )
+    assert target is not None and target.number is None
+    target.label = "2030 Visie Twente"
+    assert overview(target, SentenceBank(FakeEmbedder()), "nl").intro == "2030 Visie Twente in het kort:"
