@@ -13,11 +13,11 @@ import html
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 
 from assistant.answering.citations import check_citations, citation_for, quoted_citation
 from assistant.answering.compose import Span, writer_evidence
 from assistant.answering.documents import NamesCache, name_documents
+from assistant.answering.events import Event, final_answer
 from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, scored_for
 from assistant.answering.extractive import compose_extractive, not_found_answer, quoted_span
 from assistant.answering.followup import condense, is_follow_up, ordinal_of
@@ -29,16 +29,10 @@ from assistant.answering.text import MARKER
 from assistant.answering.translation import checked_translations, dutch_query, translation_messages
 from assistant.llm.base import Generator, GeneratorError, generate
 from assistant.retrieval import Retrieval, Retriever, fuse_retrievals
-from assistant.schema import Answer, ChatMessage, Citation
+from assistant.schema import Answer, ChatMessage
 from assistant.settings import Settings
 from ingest.language import detect_language
 from ingest.loaders import strip_markup
-
-
-@dataclass
-class Event:
-    type: str  # "sources" (list[Citation]) | "token" (str) | "final" (Answer)
-    data: list[Citation] | str | Answer
 
 
 class AnswerService:
@@ -77,12 +71,7 @@ class AnswerService:
     ) -> Answer:
         """The checked answer; `documents` (doc ids) keeps retrieval, the "not in the documents"
         decision and the citations inside those documents (None: every document)."""
-        final = None
-        for event in self.stream(question, history, backend, top_k, documents):
-            if isinstance(event.data, Answer):
-                final = event.data
-        assert final is not None
-        return final
+        return final_answer(self.stream(question, history, backend, top_k, documents))
 
     def stream(
         self,

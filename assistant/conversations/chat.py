@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from assistant.answering.errors import QuestionError
 from assistant.answering.question import analyse
-from assistant.answering.service import AnswerService, Event
+from assistant.answering.service import AnswerService, Event, final_answer
 from assistant.conversations.store import ConversationStore
 from assistant.schema import Answer, ChatMessage
 from ingest.language import detect_language
@@ -74,12 +74,7 @@ class ConversationChat:
             yield event
 
     def ask(self, owner: str, question: str, conversation_id: str | None = None, **kw) -> Answer:
-        final = None
-        for event in self.stream(owner, question, conversation_id, **kw):
-            if isinstance(event.data, Answer):
-                final = event.data
-        assert final is not None
-        return final
+        return final_answer(self.stream(owner, question, conversation_id, **kw))
 
     def feedback(self, owner: str, conversation_id: str, turn_id: str, rating: str, comment: str = "") -> dict:
         """Thumbs up/down on a saved answer, with the configuration that produced it."""

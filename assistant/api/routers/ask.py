@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-from assistant.answering.service import Event
+from assistant.answering.service import Event, final_answer
 from assistant.api.deps import ServicesDep
 from assistant.api.errors import describe, error_responses, no_markup
 from assistant.api.owner import owner_of
@@ -91,12 +91,7 @@ def _events(body: AskRequest, services: Services, request: Request) -> Iterator[
 
 @router.post("/ask", response_model=Answer, responses=_ERRORS, summary="Answer a question with citations")
 def ask(body: AskRequest, services: ServicesDep, request: Request) -> dict:
-    final = None
-    for event in _events(body, services, request):
-        if isinstance(event.data, Answer):
-            final = event.data
-    assert final is not None
-    return public_answer(final)
+    return public_answer(final_answer(_events(body, services, request)))
 
 
 @dataclass
