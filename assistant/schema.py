@@ -67,6 +67,7 @@ class Answer(BaseModel):
 
 FitLevel = Literal["strong", "partial", "none"]
 Verdict = Literal["fit", "partial", "no_fit"]
+FitRole = Literal["primary", "secondary"] | None
 
 
 class PortfolioMatch(BaseModel):
@@ -74,6 +75,9 @@ class PortfolioMatch(BaseModel):
     name: str
     score: float
     fit: FitLevel
+    role: FitRole = Field(
+        default=None, description="'primary': what the idea is for; 'secondary': a second portfolio it also fits"
+    )
     matched: list[str] = Field(default_factory=list, description="what in the idea matches what in the plan")
     evidence: list[Citation] = Field(default_factory=list)
 

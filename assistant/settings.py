@@ -142,15 +142,15 @@ class Settings(BaseSettings, IngestConfig):
 
     # portfolio check (calibrated on the dev split, see evals/PORTFOLIO.md)
     portfolio_strong: float = Field(
-        default=0.0134, description="raw score at or above which the best portfolio is 'strong' (verdict 'fit')"
+        default=0.0123, description="raw score at or above which the best portfolio is 'strong' (verdict 'fit')"
     )
     portfolio_partial: float = Field(
-        default=0.0124,
+        default=0.0118,
         description="raw score at or above which a portfolio is at "
         "least 'partial'; the best below it gives verdict 'no_fit'",
     )
     portfolio_margin: float = Field(
-        default=0.0204,
+        default=0.0051,
         description="a second portfolio shows ('partial') when at or above 'partial' and within this of the best",
     )
     portfolio_action: float = Field(
@@ -166,6 +166,19 @@ class Settings(BaseSettings, IngestConfig):
     )
     portfolio_top_phrases: int = Field(
         default=2, ge=1, description="the raw score averages this many best phrase similarities"
+    )
+    portfolio_technology: str = Field(
+        default="sleuteltechnologieen",
+        description="id of the portfolio about technologies themselves; an application portfolio close to it "
+        "comes first ('' = plain ranking by score)",
+    )
+    portfolio_application_margin: float = Field(
+        default=0.008,
+        ge=0,
+        description="how far the technology portfolio may lead an application portfolio that still comes first",
+    )
+    portfolio_skip_shared: bool = Field(
+        default=True, description="phrases two portfolios share (AI) do not count towards either one's score"
     )
     portfolio_lexical_weight: float = Field(
         default=0.01, description="raw-score bonus for an idea that uses all rare words of a phrase"

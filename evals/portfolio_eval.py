@@ -29,7 +29,7 @@ from collections import Counter, defaultdict
 from itertools import pairwise
 from pathlib import Path
 
-from assistant.portfolio import PortfolioService, levels, served
+from assistant.portfolio import PortfolioService, levels, ranked, served
 from assistant.settings import Settings
 
 IDEAS_PATH = Path(__file__).resolve().parent / "data" / "portfolio_ideas.jsonl"
@@ -275,7 +275,8 @@ def calibrate(services, ideas) -> dict:
         missed = extra = 0
         for d, e, k in zip(data, exp, kinds, strict=True):
             ids = list(d["p"])
-            lv = dict(zip(ids, levels([d["p"][i] for i in ids], th), strict=True))
+            raw = [d["p"][i] for i in ids]
+            lv = dict(zip(ids, levels(raw, th, ranked(raw, ids, th)), strict=True))
             shown = {i for i, v in lv.items() if v != "none"}
             if k == "multi":
                 missed += any(x not in shown for x in e)
@@ -295,7 +296,8 @@ def calibrate(services, ideas) -> dict:
     linked_of = []
     for d in data:
         ids = list(d["p"])
-        lv = levels([d["p"][i] for i in ids], base)
+        raw = [d["p"][i] for i in ids]
+        lv = levels(raw, base, ranked(raw, ids, base))
         linked_of.append({links[i] for i, v in zip(ids, lv, strict=True) if v != "none" and i in links})
 
     def err_action(t, m):

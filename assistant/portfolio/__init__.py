@@ -30,7 +30,16 @@ explanation, the language-model path), `texts` (nl/en wording), `render` (termin
 
 from assistant.portfolio.errors import IdeaError, PlanStructureError
 from assistant.portfolio.render import render_fit
-from assistant.portfolio.scoring import levels, served
+from assistant.portfolio.scoring import levels, ranked, served
 from assistant.portfolio.service import MAX_IDEA_CHARS, PortfolioService
 
-__all__ = ["MAX_IDEA_CHARS", "IdeaError", "PlanStructureError", "PortfolioService", "levels", "render_fit", "served"]
+__all__ = [
+    "MAX_IDEA_CHARS",
+    "IdeaError",
+    "PlanStructureError",
+    "PortfolioService",
+    "levels",
+    "ranked",
+    "render_fit",
+    "served",
+]

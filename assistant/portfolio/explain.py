@@ -15,7 +15,6 @@ from assistant.portfolio.scoring import IdeaScores, TopicScore
 from assistant.portfolio.texts import EXPLANATION_TEXTS
 from assistant.retrieval import Passage
 from assistant.schema import ActionLineMatch, Citation, PlanCondition, PortfolioMatch
-from ingest.sentences import split_sentences
 
 CITATION_MARKER = re.compile(r"\[(\d+)\]")
 
@@ -68,27 +67,38 @@ def _pretty(pair: str) -> str:
     return f"“{left}” ↔ “{right}”" if left else f"“{right}”"
 
 
+def nearest_focus(scores: IdeaScores, order: list[int], k: int = 3) -> list[str]:
+    """The nearest portfolio's phrases closest to the idea (a phrase another portfolio shares
+    last): what the idea would have to contribute to."""
+    ts = scores.portfolios[order[0]]
+    shared = ts.topic.shared or [False] * len(ts.topic.phrases)
+    sims = list(ts.phrase_sims) if len(ts.phrase_sims) == len(ts.topic.phrases) else [0.0] * len(ts.topic.phrases)
+    ranked_phrases = sorted(range(len(ts.topic.phrases)), key=lambda i: (shared[i], -sims[i]))
+    return [ts.topic.phrases[i] for i in ranked_phrases[:k]]
+
+
 def compose(
     lang: str,
     verdict: str,
     portfolios: list[PortfolioMatch],
     action_lines: list[ActionLineMatch],
     conditions: list[PlanCondition],
+    support: list[PlanCondition],
     scores: IdeaScores,
     order: list[int],
 ) -> str:
-    """The extractive explanation: the verdict, the matches, the action lines served and the
-    plan's first condition, each with its citation number."""
+    """The extractive explanation, each statement with its citation number. A fit: the primary
+    portfolio and what matches, a secondary one, the action lines served, the plan's condition
+    and who in the region supports such ideas. No fit: the nearest portfolio, what would make
+    the idea fit (its focus) and the condition."""
     t = EXPLANATION_TEXTS[lang]
     top = portfolios[0]
     n_top = top.evidence[0].id
     parts: list[str] = []
+    condition = conditions[0] if conditions and conditions[0].citation is not None else None
     if verdict == "no_fit":
-        ts = scores.portfolios[order[0]]
-        focus = [p for p in ts.topic.phrases if p in split_sentences(ts.topic.description)[0]][:3] or ts.topic.phrases[
-            :3
-        ]
-        parts.append(t["no_fit"].format(name=top.name, n=n_top, focus=", ".join(focus)))
+        parts.append(t["no_fit"].format(name=top.name, n=n_top))
+        parts.append(t["would_fit"].format(name=top.name, n=n_top, focus=", ".join(nearest_focus(scores, order))))
     else:
         shown = [p for p in portfolios if p.fit != "none"]
         first = shown[0]
@@ -114,8 +124,10 @@ def compose(
                 names=names,
             )
         )
-    if conditions and verdict != "no_fit" and conditions[0].citation is not None:
-        parts.append(t["condition"].format(n=conditions[0].citation.id, text=conditions[0].text))
+    if condition is not None and condition.citation is not None:
+        parts.append(t["condition"].format(n=condition.citation.id, text=condition.text))
+    if support and verdict != "no_fit" and support[0].citation is not None:
+        parts.append(t["support"].format(n=support[0].citation.id, text=support[0].text))
     return clean_output(" ".join(parts))
 
 

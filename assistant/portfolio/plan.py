@@ -104,6 +104,9 @@ class Topic:
         default_factory=lambda: np.empty((0, 0), dtype=np.float32)
     )
     phrase_tokens: list[dict[str, float]] = field(default_factory=list)  # stem -> idf weight
+    # per phrase: True when another portfolio names the same thing ("artificiële intelligentie
+    # (AI)" under Digitalisering and Sleuteltechnologieën): vocabulary, not what tells them apart
+    shared: list[bool] = field(default_factory=list)
 
 
 @dataclass

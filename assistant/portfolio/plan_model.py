@@ -31,6 +31,14 @@ class PlanModel:
     links: dict[str, str] = field(default_factory=dict)  # portfolio id -> the action line it drives
 
 
+def mark_shared(topics: list[Topic], analyzer) -> None:
+    """Mark the phrases whose stemmed words equal a phrase of another topic."""
+    keys = [[frozenset(analyzer.tokens(p)) for p in t.phrases] for t in topics]
+    for i, topic in enumerate(topics):
+        others = {k for j, ks in enumerate(keys) if j != i for k in ks if k}
+        topic.shared = [bool(k) and k in others for k in keys[i]]
+
+
 def build_plan_model(store, embedder, settings: Settings) -> PlanModel:
     """Read the plan from `store` and embed its portfolios, action lines, section titles and
     support sections. Raises PlanStructureError when a list is missing."""
@@ -54,6 +62,7 @@ def build_plan_model(store, embedder, settings: Settings) -> PlanModel:
         topic.phrase_tokens = [
             {t: idf.get(t, default_idf) for t in analyzer.tokens(p) if df.get(t, 0) <= rare} for p in topic.phrases
         ]
+    mark_shared(portfolios, analyzer)
     titles = sorted({c.section_title for c in doc_chunks if c.section_title})
     background = embedder.embed_passages(titles or [doc_chunks[0].doc_title])
     # which support sentence serves which kind of idea: the one whose section lies closest to

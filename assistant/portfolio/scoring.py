@@ -67,8 +67,13 @@ def score_topic(
     item_weight = settings.portfolio_item_weight
     item = vectors @ topic.item_vector  # (windows,)
     phr = vectors @ topic.phrase_vectors.T  # (windows, phrases)
-    k = min(settings.portfolio_top_phrases, phr.shape[1])
-    top = np.sort(phr, axis=1)[:, -k:].mean(axis=1)
+    if settings.portfolio_skip_shared and topic.shared and not all(topic.shared):
+        # a phrase two portfolios share cannot tell them apart: the others decide
+        phr_rank = phr[:, [i for i, shared in enumerate(topic.shared) if not shared]]
+    else:
+        phr_rank = phr
+    k = min(settings.portfolio_top_phrases, phr_rank.shape[1])
+    top = np.sort(phr_rank, axis=1)[:, -k:].mean(axis=1)
     per_window = item_weight * item + (1 - item_weight) * top - background
     w = int(np.argmax(per_window))
     lexical, terms = 0.0, []
@@ -85,16 +90,34 @@ def score_topic(
     return TopicScore(topic, raw, float(item[w]), phr.max(axis=0), lexical, terms)
 
 
-def levels(raw: list[float], settings: Settings) -> list[FitLevel]:
-    """strong / partial / none per portfolio, from raw scores. Only the best portfolio can be
-    strong; others show as partial when close enough to it."""
+def ranked(raw: list[float], ids: list[str], settings: Settings) -> list[int]:
+    """Portfolio indices, best first, with the application first: when the technology portfolio
+    (`portfolio_technology`, the plan's Sleuteltechnologieën: research and the technologies
+    themselves) leads by at most `portfolio_application_margin` over a portfolio that is at
+    least partial, that portfolio (what the idea is for: care, manufacturing, agriculture,
+    energy, textile) comes first. The plan puts "de toepassing van innovaties" central."""
+    order = sorted(range(len(raw)), key=lambda i: -raw[i])
+    tech = settings.portfolio_technology
+    if not order or not tech or ids[order[0]] != tech:
+        return order
+    for i in order[1:]:
+        if raw[i] >= settings.portfolio_partial and raw[order[0]] - raw[i] <= settings.portfolio_application_margin:
+            return [i] + [j for j in order if j != i]
+    return order
+
+
+def levels(raw: list[float], settings: Settings, order: list[int] | None = None) -> list[FitLevel]:
+    """strong / partial / none per portfolio, from raw scores and the ranking `order` (default:
+    by raw score). Only the first can be strong, when the best raw score reaches `strong`;
+    others show as partial when close enough to the best."""
+    if order is None:
+        order = sorted(range(len(raw)), key=lambda i: -raw[i])
     best = max(raw) if raw else 0.0
-    top = int(np.argmax(raw)) if raw else -1
-    rank = {i: n for n, i in enumerate(sorted(range(len(raw)), key=lambda i: -raw[i]))}
+    rank = {i: n for n, i in enumerate(order)}
     out: list[FitLevel] = []
     for i, r in enumerate(raw):
         near = best - r <= settings.portfolio_margin and rank[i] < MAX_SHOWN
-        if i == top and r >= settings.portfolio_strong:
+        if rank[i] == 0 and best >= settings.portfolio_strong and r >= settings.portfolio_partial:
             out.append("strong")
         elif r >= settings.portfolio_partial and near:
             out.append("partial")  # the best when weak, or another portfolio the idea also touches

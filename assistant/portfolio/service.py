@@ -20,7 +20,7 @@ from assistant.portfolio.explain import compose, llm_messages, matched_pairs, su
 from assistant.portfolio.idea import idea_windows
 from assistant.portfolio.plan import PlanSentence
 from assistant.portfolio.plan_model import PlanModel, build_plan_model
-from assistant.portfolio.scoring import IdeaScores, levels, logistic, score_idea, served, verdict_of
+from assistant.portfolio.scoring import IdeaScores, levels, logistic, ranked, score_idea, served, verdict_of
 from assistant.retrieval import Passage
 from assistant.schema import ActionLineMatch, Citation, PlanCondition, PortfolioFit, PortfolioMatch
 from assistant.settings import Settings
@@ -103,9 +103,9 @@ class PortfolioService:
         t = time.perf_counter()
 
         raw = [s.raw for s in scores.portfolios]
-        fit_levels = levels(raw, settings)
+        order = ranked(raw, [s.topic.id for s in scores.portfolios], settings)
+        fit_levels = levels(raw, settings, order)
         verdict = verdict_of(fit_levels)
-        order = sorted(range(len(raw)), key=lambda i: -raw[i])
         shown = [i for i in order if fit_levels[i] != "none"]
         chosen = [scores.portfolios[i] for i in shown]
         pairs = matched_pairs(scores, chosen, plan, self.services.embedder, first=order[0]) if shown else {}
@@ -126,9 +126,16 @@ class PortfolioService:
             score01 = round(logistic((s.raw - settings.portfolio_partial) / settings.portfolio_score_scale), 4)
             ev = cite(s.topic.text, s.topic.chunk, score01, f"portfolio-{s.topic.id}")
             matched = pairs.get(s.topic.id, []) if fit_levels[i] != "none" else []
+            role = None if fit_levels[i] == "none" else ("primary" if not portfolios else "secondary")
             portfolios.append(
                 PortfolioMatch(
-                    id=s.topic.id, name=s.topic.name, score=score01, fit=fit_levels[i], matched=matched, evidence=[ev]
+                    id=s.topic.id,
+                    name=s.topic.name,
+                    score=score01,
+                    fit=fit_levels[i],
+                    role=role,
+                    matched=matched,
+                    evidence=[ev],
                 )
             )
 
@@ -184,7 +191,7 @@ class PortfolioService:
         for k, p in enumerate(picked):
             support.append(PlanCondition(text=p.text, citation=cite(p.text, p.chunk, 1.0, f"support-{k}")))
 
-        composed = compose(lang, verdict, portfolios, action_lines, conditions, scores, order)
+        composed = compose(lang, verdict, portfolios, action_lines, conditions, support, scores, order)
         timings["compose"] = _ms(t)
         explanation, used_backend = composed, "extractive"
         flagged: list[str] = []

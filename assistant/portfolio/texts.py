@@ -7,11 +7,12 @@ EXPLANATION_TEXTS: dict[str, dict[str, str]] = {
     "nl": {
         "fit": "Dit idee past bij het impactportfolio {name} [{n}]",
         "partial": "Dit idee past gedeeltelijk bij het impactportfolio {name} [{n}]",
-        "also": "Het raakt ook aan {name} [{n}]",
+        "also": "Het past ook, als tweede portfolio, bij {name} [{n}]",
         "matches": ": {pairs}",
         "no_fit": "Dit idee past niet duidelijk bij een van de impactportfolio's van het plan. Het dichtst "
-        "in de buurt komt {name} [{n}] (met de focus op {focus}), maar de overeenkomst is te "
-        "zwak voor een match.",
+        "in de buurt komt {name} [{n}], maar de overeenkomst is te zwak voor een match.",
+        "would_fit": "Het zou bij {name} passen als het idee duidelijk bijdraagt aan {focus} [{n}].",
+        "support": "Wie zulke ideeën in de regio ondersteunt: “{text}” [{n}]",
         "weak": "De overeenkomst is niet sterk; maak in het idee duidelijk hoe het bijdraagt aan dit portfolio.",
         "serves": "Het draagt bij aan de actielijn{s} {names}.",
         "condition": "Voorwaarde uit het plan: “{text}” [{n}]",
@@ -31,10 +32,12 @@ EXPLANATION_TEXTS: dict[str, dict[str, str]] = {
     "en": {
         "fit": "This idea fits the impact portfolio {name} [{n}]",
         "partial": "This idea partly fits the impact portfolio {name} [{n}]",
-        "also": "It also touches on {name} [{n}]",
+        "also": "It also fits, as a secondary portfolio, {name} [{n}]",
         "matches": ": {pairs}",
         "no_fit": "This idea does not clearly fit any of the plan's impact portfolios. The nearest is "
-        "{name} [{n}] (focused on {focus}), but the match is too weak.",
+        "{name} [{n}], but the match is too weak.",
+        "would_fit": "It would fit {name} if the idea clearly contributed to {focus} [{n}].",
+        "support": "Who supports such ideas in the region: “{text}” [{n}]",
         "weak": "The match is not strong; make clear in the idea how it contributes to this portfolio.",
         "serves": "It serves the action line{s} {names}.",
         "condition": "The plan's condition for projects: “{text}” [{n}]",

@@ -146,6 +146,7 @@ VERDICTS: dict[Verdict, str] = {
     "no_fit": "Past niet bij het plan",
 }
 FIT_LEVELS: dict[FitLevel, str] = {"strong": "sterk", "partial": "gedeeltelijk", "none": "geen"}
+ROLES: dict[str, str] = {"primary": "eerste keus", "secondary": "tweede keus"}
 
 # what went wrong, by assistant.failures code; {msg} is the exception's own text
 FAILURES: dict[str, str] = {

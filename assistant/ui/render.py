@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from assistant.failures import classify
 from assistant.schema import Answer, Citation, PlanCondition, PortfolioFit
 from assistant.source_view import MAX_QUOTE_CHARS, MAX_QUOTES
-from assistant.ui.labels import BACKEND_LABELS, FAILURES, FIT_LEVELS, NOTICES, VERDICTS, L
+from assistant.ui.labels import BACKEND_LABELS, FAILURES, FIT_LEVELS, NOTICES, ROLES, VERDICTS, L
 
 SOURCE_PATH = "/source"  # the source viewer page (assistant.ui.source_page), beside the UI
 TIME_ZONE = "Europe/Amsterdam"  # stored times are UTC; saved conversations show them in Dutch time
@@ -246,8 +246,10 @@ def portfolio_html(fit: PortfolioFit) -> str:
         f'<p class="ta-explanation">{esc(fit.explanation)}</p>',
         f'<h4>{esc(L["portfolios"])}</h4><ol class="ta-ranking">',
     ]
-    for p in sorted(fit.portfolios, key=lambda p: -p.score):
+    for p in fit.portfolios:  # the check's ranking: the application first, then by score
         level = FIT_LEVELS.get(p.fit, p.fit)
+        if p.role:
+            level = f"{ROLES[p.role]} · {level}"
         matched = ""
         if p.matched:
             matched = f'<div class="ta-matched">{esc(L["matched"])}: ' + "; ".join(esc(m) for m in p.matched) + "</div>"

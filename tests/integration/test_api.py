@@ -114,11 +114,20 @@ def test_stream_not_found_still_same_protocol(client):
 
 def test_portfolio_fit(client):
     pytest.importorskip("assistant.portfolio")
-    r = client.post("/api/portfolio-fit", json={"idea": "Een robot die verpleegkundigen helpt bij tilwerk in de zorg"})
+    idea = "Een app met sensoren waarmee thuiszorgmedewerkers de bloeddruk van chronisch zieke patiënten op afstand volgen."
+    r = client.post("/api/portfolio-fit", json={"idea": idea})
     assert r.status_code == 200, r.text
     fit = r.json()
     assert fit["verdict"] in ("fit", "partial", "no_fit")
     assert len(fit["portfolios"]) == 4 and fit["explanation"]
+    # a care application: care is the primary fit, and it says who in the region supports it
+    first = fit["portfolios"][0]
+    assert (first["id"], first["role"], fit["verdict"]) == ("innovatie-in-de-zorg", "primary", "fit")
+    assert all(p["role"] is None for p in fit["portfolios"] if p["fit"] == "none")
+    assert fit["support"] and "Novel-T" in fit["explanation"]
+    r = client.post("/api/portfolio-fit", json={"idea": "We open a hair salon with a barber corner in Hengelo."})
+    nofit = r.json()
+    assert nofit["verdict"] == "no_fit" and "would fit" in nofit["explanation"]
 
 
 @pytest.mark.parametrize(

@@ -269,18 +269,21 @@ def make_fit(**kw) -> PortfolioFit:
         "language": "nl",
         "verdict": "fit",
         "explanation": "Het idee past bij Innovatie in de zorg <script>x</script>.",
-        "portfolios": [
-            PortfolioMatch(id="digitalisering", name="Digitalisering", score=0.41, fit="partial", matched=["app"]),
+        "portfolios": [  # the check's ranking: the application first, though key technologies score higher
             PortfolioMatch(
                 id="innovatie-in-de-zorg",
                 name="Innovatie in de zorg",
                 score=0.82,
                 fit="strong",
+                role="primary",
                 matched=["ouderen ↔ zorg"],
                 evidence=ev,
             ),
+            PortfolioMatch(
+                id="sleuteltechnologieen", name="Sleuteltechnologieën", score=0.84, fit="partial", role="secondary"
+            ),
+            PortfolioMatch(id="digitalisering", name="Digitalisering", score=0.41, fit="none", matched=["app"]),
             PortfolioMatch(id="circulaire-economie", name="Circulaire economie", score=0.05, fit="none"),
-            PortfolioMatch(id="sleuteltechnologieen", name="Sleuteltechnologieën", score=0.12, fit="none"),
         ],
         "action_lines": [
             ActionLineMatch(
@@ -305,8 +308,10 @@ def test_portfolio_html_ranks_and_shows_everything_escaped():
     assert "script" not in found.tags and "img" not in found.tags
     text = "".join(found.text)
     order = [m.group(1) for m in re.finditer(r'data-portfolio="([^"]+)"', out)]
-    assert order == ["innovatie-in-de-zorg", "digitalisering", "sleuteltechnologieen", "circulaire-economie"]
+    assert order == ["innovatie-in-de-zorg", "sleuteltechnologieen", "digitalisering", "circulaire-economie"]
     for words in (
+        "eerste keus · sterk",
+        "tweede keus · gedeeltelijk",
         "Past bij het plan",
         "Innovatie in de zorg",
         "sterk",
