@@ -142,7 +142,7 @@ class Settings(BaseSettings, IngestConfig):
 
     # portfolio check (calibrated on the dev split, see evals/PORTFOLIO.md)
     portfolio_strong: float = Field(
-        default=0.0123, description="raw score at or above which the best portfolio is 'strong' (verdict 'fit')"
+        default=0.0122, description="raw score at or above which the best portfolio is 'strong' (verdict 'fit')"
     )
     portfolio_partial: float = Field(
         default=0.0118,
@@ -150,7 +150,7 @@ class Settings(BaseSettings, IngestConfig):
         "least 'partial'; the best below it gives verdict 'no_fit'",
     )
     portfolio_margin: float = Field(
-        default=0.0051,
+        default=0.0204,
         description="a second portfolio shows ('partial') when at or above 'partial' and within this of the best",
     )
     portfolio_action: float = Field(
