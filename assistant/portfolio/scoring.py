@@ -55,6 +55,12 @@ def score_idea(idea: str, vectors: np.ndarray, plan: PlanModel, analyzer, settin
     return result
 
 
+def shared_indices(topic: Topic) -> list[int]:
+    """Indices of the phrases another portfolio shares (none when every phrase is shared)."""
+    marked = [i for i, shared in enumerate(topic.shared) if shared]
+    return marked if len(marked) < len(topic.phrases) else []
+
+
 def score_topic(
     topic: Topic,
     vectors: np.ndarray,
@@ -67,9 +73,9 @@ def score_topic(
     item_weight = settings.portfolio_item_weight
     item = vectors @ topic.item_vector  # (windows,)
     phr = vectors @ topic.phrase_vectors.T  # (windows, phrases)
-    if settings.portfolio_skip_shared and topic.shared and not all(topic.shared):
+    if settings.portfolio_skip_shared and shared_indices(topic):
         # a phrase two portfolios share cannot tell them apart: the others decide
-        phr_rank = phr[:, [i for i, shared in enumerate(topic.shared) if not shared]]
+        phr_rank = phr[:, [i for i in range(phr.shape[1]) if i not in shared_indices(topic)]]
     else:
         phr_rank = phr
     k = min(settings.portfolio_top_phrases, phr_rank.shape[1])
@@ -77,9 +83,10 @@ def score_topic(
     per_window = item_weight * item + (1 - item_weight) * top - background
     w = int(np.argmax(per_window))
     lexical, terms = 0.0, []
-    for phrase, weights in zip(topic.phrases, topic.phrase_tokens, strict=True):
+    skip = set(shared_indices(topic)) if settings.portfolio_skip_shared else set()
+    for k, (phrase, weights) in enumerate(zip(topic.phrases, topic.phrase_tokens, strict=True)):
         total = sum(weights.values())
-        if total <= 0:
+        if total <= 0 or k in skip:
             continue
         hit = [t for t in weights if t in idea_tokens and weights[t] > 0]
         share = sum(weights[t] for t in hit) / total

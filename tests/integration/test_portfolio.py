@@ -221,6 +221,12 @@ def test_bad_ideas_are_refused(portfolio, idea, message, monkeypatch):
     assert calls == []  # refused before anything is embedded
 
 
+def test_the_default_auto_backend_gives_the_composed_explanation(services):
+    auto = PortfolioService(services.settings.model_copy(update={"backend": "auto"}), services)
+    fit = auto.check(CLEAR["digitalisering"])
+    assert fit.backend == "extractive" and fit.verdict == "fit" and "generate" not in fit.timings
+
+
 def test_limits_and_backend(portfolio):
     assert PortfolioService.validate("  a  ") == "a"
     assert PortfolioService.validate(" " * 10 + "z" * MAX_IDEA_CHARS + "\n") == "z" * MAX_IDEA_CHARS
