@@ -186,6 +186,9 @@ class Settings(BaseSettings, IngestConfig):
     portfolio_rare_share: float = Field(
         default=0.05, description="words in more than this share of the plan's chunks carry no lexical evidence"
     )
+    portfolio_llm_max_tokens: int = Field(
+        default=80, ge=16, description="tokens the model may write for the why of a portfolio check (backend named)"
+    )
     portfolio_score_scale: float = Field(
         default=0.015, gt=0, description="logistic scale of the reported 0..1 score (0.5 at 'partial')"
     )

@@ -3,6 +3,8 @@ by the passage it cites."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from assistant.answering.evidence import SentenceBank, tokens_overlap
@@ -47,6 +49,23 @@ def section_label(p: Passage) -> str:
     return citation_for(0, p).location() or p.chunk.doc_title
 
 
+LEADING_MARKERS = re.compile(r"^((?:\[\d+\]\s*)+)")
+
+
+def claim_sentences(text: str) -> list[str]:
+    """Sentences with their markers: a marker after the full stop ("... ketens. [1] Het ...")
+    belongs to the sentence before it, not to the next one."""
+    out: list[str] = []
+    for sentence in split_sentences(text):
+        lead = LEADING_MARKERS.match(sentence)
+        if lead and out:
+            out[-1] = f"{out[-1]} {lead.group(1).strip()}"
+            sentence = sentence[lead.end() :].strip()
+        if sentence:
+            out.append(sentence)
+    return out
+
+
 def check_citations(
     text: str,
     passages: list[Passage],
@@ -73,7 +92,7 @@ def check_citations(
     passage_vectors = [np.vstack([vectors for _, vectors in b]) for b in banked]
     passage_sentences = [[s for sentences, _ in b for s in sentences] for b in banked]
     passage_langs = [detect_language(p.text) for p in passages]
-    for sentence in split_sentences(text):
+    for sentence in claim_sentences(text):
         markers = [int(m) for m in MARKER.findall(sentence)]
         bare = MARKER.sub("", sentence).strip()
         if len(bare.split()) < 3:

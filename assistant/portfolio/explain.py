@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 
-from assistant.answering.citations import check_citations
+from assistant.answering.citations import check_citations, claim_sentences
 from assistant.answering.text import clean_output
 from assistant.portfolio.idea import idea_segments
 from assistant.portfolio.plan_model import PlanModel
@@ -77,7 +77,7 @@ def nearest_focus(scores: IdeaScores, order: list[int], k: int = 3) -> list[str]
     return [ts.topic.phrases[i] for i in ranked_phrases[:k]]
 
 
-def compose(
+def compose_parts(
     lang: str,
     verdict: str,
     portfolios: list[PortfolioMatch],
@@ -86,15 +86,16 @@ def compose(
     support: list[PlanCondition],
     scores: IdeaScores,
     order: list[int],
-) -> str:
-    """The extractive explanation, each statement with its citation number. A fit: the primary
-    portfolio and what matches, a secondary one, the action lines served, the plan's condition
-    and who in the region supports such ideas. No fit: the nearest portfolio, what would make
-    the idea fit (its focus) and the condition."""
+) -> tuple[str, str]:
+    """The extractive explanation as (verdict part, rest), each statement with its citation
+    number. The verdict part: the primary portfolio and what matches, a secondary one (no fit:
+    the nearest portfolio and what would make the idea fit). The rest: the action lines served,
+    the plan's condition and who in the region supports such ideas."""
     t = EXPLANATION_TEXTS[lang]
     top = portfolios[0]
     n_top = top.evidence[0].id
     parts: list[str] = []
+    rest: list[str] = []
     condition = conditions[0] if conditions and conditions[0].citation is not None else None
     if verdict == "no_fit":
         parts.append(t["no_fit"].format(name=top.name, n=n_top))
@@ -116,7 +117,7 @@ def compose(
     served_lines = [a for a in action_lines if a.served]
     if served_lines and verdict != "no_fit":
         names = ", ".join(f"{a.name} [{a.evidence[0].id}]" for a in served_lines)
-        parts.append(
+        rest.append(
             t["serves"].format(
                 s="en"
                 if lang == "nl" and len(served_lines) > 1
@@ -125,48 +126,62 @@ def compose(
             )
         )
     if condition is not None and condition.citation is not None:
-        parts.append(t["condition"].format(n=condition.citation.id, text=condition.text))
+        rest.append(t["condition"].format(n=condition.citation.id, text=condition.text))
     if support and verdict != "no_fit" and support[0].citation is not None:
-        parts.append(t["support"].format(n=support[0].citation.id, text=support[0].text))
-    return clean_output(" ".join(parts))
+        rest.append(t["support"].format(n=support[0].citation.id, text=support[0].text))
+    return clean_output(" ".join(parts)), clean_output(" ".join(rest))
+
+
+def compose(*args, **kwargs) -> str:
+    """The whole extractive explanation (arguments as `compose_parts`)."""
+    head, rest = compose_parts(*args, **kwargs)
+    return clean_output(f"{head} {rest}")
 
 
 def llm_messages(
-    lang: str, idea: str, portfolios: list[PortfolioMatch], sources: list[tuple[Passage, Citation]], keep: list[int]
+    lang: str,
+    idea: str,
+    portfolios: list[PortfolioMatch],
+    plan_order: list[PortfolioMatch],
+    sources: list[tuple[Passage, Citation]],
 ) -> list[dict]:
-    """The chat for the language model: the kept sources (citation ids `keep`, renumbered 1..m
-    for the model), the idea as a quotation and the decided verdict in words."""
+    """A short chat for the model: the four portfolios of the plan as sources 1-4, always in the
+    plan's order (the same first tokens for every idea, so llama.cpp reuses them), then the idea
+    as a quotation and the decided verdict. The model writes only why; the rest of the
+    explanation stays composed."""
     t = EXPLANATION_TEXTS[lang]
-    by_id = {c.id: (p, c) for p, c in sources}
-    local = {gid: i + 1 for i, gid in enumerate(keep)}
-    blocks = []
-    for gid in keep:
-        passage, c = by_id[gid]
-        where = c.location() or c.document
-        blocks.append(f'[{local[gid]}] ({where})\n"""\n{passage.text}\n"""')
-    # the decided verdict, in words and with the model's source numbers
+    local = {p.id: i + 1 for i, p in enumerate(plan_order)}
+    text_of = {c.id: passage.text for passage, c in sources}
+    blocks = "\n".join(f"[{local[p.id]}] {text_of[p.evidence[0].id]}" for p in plan_order)
     shown = [p for p in portfolios if p.fit != "none"]
     if shown:
-        first = shown[0]
-        summary = t["fit" if first.fit == "strong" else "partial"].format(
-            name=first.name, n=local[first.evidence[0].id]
-        )
-        if first.matched:
-            summary += t["matches"].format(pairs="; ".join(_pretty(m) for m in first.matched))
-        summary += "."
-        for p in shown[1:]:
-            summary += " " + t["also"].format(name=p.name, n=local[p.evidence[0].id]) + "."
+        summary = t["fit" if shown[0].fit == "strong" else "partial"].format(name=shown[0].name, n=local[shown[0].id])
+        summary += "".join(". " + t["also"].format(name=p.name, n=local[p.id]) for p in shown[1:]) + "."
     else:
-        summary = t["nearest"].format(name=portfolios[0].name, n=local[portfolios[0].evidence[0].id])
+        summary = t["nearest"].format(name=portfolios[0].name, n=local[portfolios[0].id])
     return [
         {"role": "system", "content": t["system"]},
         {
             "role": "user",
-            "content": f"{t['sources']}:\n\n"
-            + "\n\n".join(blocks)
-            + f'\n\n{t["idea"]}:\n"""\n{idea}\n"""\n\n{t["verdict_label"]}: {summary}\n\n{t["write"]}',
+            "content": f'{t["sources"]}:\n{blocks}\n\n{t["idea"]}:\n"""\n{idea}\n"""\n\n'
+            f"{t['verdict_label']}: {summary}\n\n{t['write']}",
         },
     ]
+
+
+def drop_misattributed(text: str, names: list[str]) -> tuple[str, list[str]]:
+    """Sentences that name a portfolio but cite another one's text, as (rest, dropped). `names`
+    are the portfolio names of sources 1..n. A sentence citing the Digitalisering text for a
+    claim about Circulaire economie may still be similar to the text it cites."""
+    kept, dropped = [], []
+    for sentence in claim_sentences(text):
+        cited = {int(n) for n in CITATION_MARKER.findall(sentence)}
+        named = {i + 1 for i, name in enumerate(names) if name and name.lower() in sentence.lower()}
+        if named and cited and not named & cited:
+            dropped.append(sentence)
+        else:
+            kept.append(sentence)
+    return " ".join(kept), dropped
 
 
 def supported_explanation(
@@ -181,7 +196,9 @@ def supported_explanation(
     text = re.sub(label, "", text.strip(), flags=re.I)
     by_id = {c.id: p for p, c in sources}
     passages = [by_id[gid] for gid in keep]
+    text, misnamed = drop_misattributed(text, [by_id[gid].text.partition(":")[0].strip() for gid in keep])
     kept, flagged, _used = check_citations(text, passages, bank)
+    flagged = misnamed + flagged
     if not kept.strip():
         return composed, flagged
     back = {i + 1: gid for i, gid in enumerate(keep)}

@@ -12,11 +12,11 @@ import numpy as np
 
 from assistant.answering.citations import citation_for
 from assistant.answering.errors import BackendBusy
-from assistant.answering.text import text_problem
+from assistant.answering.text import clean_output, text_problem
 from assistant.llm.base import Generator, generate
 from assistant.llm.names import BACKENDS
 from assistant.portfolio.errors import IdeaError
-from assistant.portfolio.explain import compose, llm_messages, matched_pairs, supported_explanation
+from assistant.portfolio.explain import compose_parts, llm_messages, matched_pairs, supported_explanation
 from assistant.portfolio.idea import idea_windows
 from assistant.portfolio.plan import PlanSentence
 from assistant.portfolio.plan_model import PlanModel, build_plan_model
@@ -194,16 +194,18 @@ class PortfolioService:
         for k, p in enumerate(picked):
             support.append(PlanCondition(text=p.text, citation=cite(p.text, p.chunk, 1.0, f"support-{k}")))
 
-        composed = compose(lang, verdict, portfolios, action_lines, conditions, support, scores, order)
+        head, rest = compose_parts(lang, verdict, portfolios, action_lines, conditions, support, scores, order)
+        composed = clean_output(f"{head} {rest}")
         timings["compose"] = _ms(t)
         explanation, used_backend = composed, "extractive"
         flagged: list[str] = []
         if backend != "extractive":
             t = time.perf_counter()
-            keep = [p.evidence[0].id for p in portfolios if p.fit != "none"] or [portfolios[0].evidence[0].id]
-            keep += [a.evidence[0].id for a in action_lines if a.served]
-            keep += [c.citation.id for c in conditions + support if c.citation is not None]
-            explanation, flagged = self._generated(backend, lang, idea, portfolios, sources, keep, composed)
+            by_id = {p.id: p for p in portfolios}
+            in_plan_order = [by_id[topic.id] for topic in plan.portfolios]
+            why, flagged = self._generated(backend, lang, idea, portfolios, in_plan_order, sources)
+            # the model's why, checked; the action lines, condition and support stay composed
+            explanation = clean_output(f"{why} {rest}") if why else composed
             used_backend = backend
             timings["generate"] = _ms(t)
         timings["total"] = _ms(started)
@@ -227,23 +229,21 @@ class PortfolioService:
         lang: str,
         idea: str,
         portfolios: list[PortfolioMatch],
+        in_plan_order: list[PortfolioMatch],
         sources: list[tuple[Passage, Citation]],
-        keep: list[int],
-        composed: str,
     ) -> tuple[str, list[str]]:
-        """The language model writes the explanation; sentences the cited plan text does not
-        support are dropped (flagged); nothing left -> the composed explanation."""
-        # the sources the model sees: the portfolios that show (or the nearest), the action
-        # lines served, the conditions and the support
-        keep = keep[:10]
+        """The language model writes why the idea fits (or not) from the four portfolio texts;
+        sentences those texts do not support are dropped (flagged). Returns "" when nothing
+        supported is left."""
+        keep = [p.evidence[0].id for p in in_plan_order]  # the model's sources 1-4
         answers = self.services.answers
         slots = getattr(answers, "llm_slots", None) or self._own_slots
         if not slots.acquire(blocking=False):
             raise BackendBusy("all language-model slots are busy; retry shortly")
         try:
             generator: Generator = self.services.generator(backend)
-            messages = llm_messages(lang, idea, portfolios, sources, keep)
-            text = generate(generator, messages, max_tokens=self.settings.llm_max_tokens)
+            messages = llm_messages(lang, idea, portfolios, in_plan_order, sources)
+            text = generate(generator, messages, max_tokens=self.settings.portfolio_llm_max_tokens)
         finally:
             slots.release()
-        return supported_explanation(text, lang, sources, keep, answers.bank, composed)
+        return supported_explanation(text, lang, sources, keep, answers.bank, "")

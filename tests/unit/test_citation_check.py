@@ -66,3 +66,15 @@ def test_an_unrelated_sentence_is_dropped_and_a_false_marker_removed():
 def test_a_dutch_sentence_copied_from_the_passage_is_supported_by_its_words():
     kept, _, used = check(0.0, DUTCH, translated_floor=0.99)
     assert kept == DUTCH + " [1]" and used == {1}
+
+
+def test_a_marker_after_the_full_stop_belongs_to_the_sentence_before_it():
+    from assistant.answering.citations import claim_sentences
+
+    text = "Het plan kiest vier portfolio's. [1] Zorg is er een van. [2][3] Meer staat er niet."
+    assert claim_sentences(text) == [
+        "Het plan kiest vier portfolio's. [1]",
+        "Zorg is er een van. [2][3]",
+        "Meer staat er niet.",
+    ]
+    assert claim_sentences("[1] Alleen een marker vooraan.") == ["[1] Alleen een marker vooraan."]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from support.fakes import make_citation
 
-from assistant.portfolio.explain import compose
+from assistant.portfolio.explain import compose, drop_misattributed
 from assistant.portfolio.plan import Topic
 from assistant.portfolio.plan_model import mark_shared
 from assistant.portfolio.scoring import IdeaScores, TopicScore, levels, ranked, score_topic, verdict_of
@@ -159,3 +159,14 @@ def test_composed_no_fit_names_the_nearest_and_what_would_make_it_fit():
     )
     assert "[6]" in text  # the plan's condition still applies
     assert "Novel-T" not in text  # support is named for ideas that fit
+
+
+def test_a_sentence_naming_one_portfolio_but_citing_another_is_dropped():
+    names = ["Digitalisering", "Innovatie in de zorg", "Circulaire economie"]
+    text = (
+        "De Circulaire economie speelt een rol in regionale productiewaardeketens. [1] "
+        "Het idee past bij Innovatie in de zorg door de sensoren. [2] Het gaat om energie. [3]"
+    )
+    kept, dropped = drop_misattributed(text, names)
+    assert dropped == ["De Circulaire economie speelt een rol in regionale productiewaardeketens. [1]"]
+    assert "Innovatie in de zorg door de sensoren. [2]" in kept and "energie. [3]" in kept
