@@ -16,6 +16,7 @@ the files are put back as they were, so a failed change leaves the stored docume
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -209,7 +210,7 @@ class DocumentService:
                 raise EmptyFile(f"{name}: the file is empty (0 bytes)")
             self._check_loads(staged, staged_root)
 
-            with _lock_for(self.data_dir):
+            with self._shared(), _lock_for(self.data_dir):
                 target = self.uploads_dir / name
                 previous = stage / PREVIOUS
                 replaced = target.is_file()
@@ -253,7 +254,7 @@ class DocumentService:
     def remove(self, doc_id: str) -> DocumentChange:
         """Delete an uploaded file, or exclude a corpus document; then re-ingest."""
         self.sweep_staging()
-        with _lock_for(self.data_dir):
+        with self._shared(), _lock_for(self.data_dir):
             entry = self.get(doc_id)
             rel = entry["path"]
             uploaded = self.data_dir / rel
@@ -283,6 +284,21 @@ class DocumentService:
         return DocumentChange(document=entry, report=report)
 
     # ---- helpers ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _shared(self) -> Iterator[None]:
+        """In a cluster: hold the writer lease, with uploads/ first brought up to the shared index
+        (what another replica added or removed). Alone: nothing."""
+        if not self.settings.cluster:
+            yield
+            return
+        from ingest.cluster import Cluster, sync_local
+        from ingest.store import chroma_client
+
+        cluster = Cluster(self.settings, chroma_client(self.settings))
+        with cluster.lease():
+            sync_local(self.settings, cluster, files=True)
+            yield
+
     def _check_loads(self, staged: Path, root: Path) -> None:
         try:
             doc = load_file(staged, root, max_bytes=self.settings.max_file_bytes)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any, cast
 
 import numpy as np
 
@@ -55,7 +56,8 @@ class YesNoJudge:
 
     def log_odds(self, messages: list[dict]) -> float:
         llm = self.llm
-        tokens = llm.tokenize(self.fmt(messages=messages).prompt.encode(), add_bos=False, special=True)
+        prompt = self.fmt(messages=cast("Any", messages)).prompt
+        tokens = llm.tokenize(prompt.encode(), add_bos=False, special=True)
         prefix = 0
         for a, b in zip(llm._input_ids.tolist(), tokens[:-1], strict=False):
             if a != b:

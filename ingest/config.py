@@ -37,6 +37,11 @@ class IngestConfig(BaseModel):
     chroma_mode: ChromaMode = "embedded"
     chroma_host: str = "127.0.0.1"
     chroma_port: int = 8001
+    # replicas: processes with the same cluster name share one index in the Chroma server
+    cluster: str = Field(default="", pattern=r"^[a-z0-9]{0,24}$", description="cluster name; '' = this data dir alone")
+    cluster_poll_seconds: float = Field(default=1.0, gt=0, description="how often a replica asks for a new generation")
+    cluster_lease_seconds: float = Field(default=600.0, gt=0, description="a writer lease whose holder died expires")
+    cluster_wait_seconds: float = Field(default=120.0, gt=0, description="how long a writer waits for the lease")
 
     # chunking (chosen by measurement, see evals/CHOICES.md)
     chunk_words: int = 120

@@ -21,11 +21,10 @@ import contextlib
 import fcntl
 import json
 import math
-import os
 import shutil
 import time
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,26 +43,18 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 from ingest.config import IngestConfig
 from ingest.dutch import Analyzer
 from ingest.files import atomic_write_text
+from ingest.generation_files import embed_text, write_generation_files
 from ingest.model import Chunk
 from ingest.nodes import nodes_from_chunks
+from ingest.store_errors import EmbedderMismatch, StoreError, StoreUnavailable
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
 
+__all__ = ["EmbedderMismatch", "StoreError", "StoreUnavailable", "embed_text", "write_generation_files"]
+
 MANIFEST = "current.json"
 FORMAT_VERSION = 1
-
-
-class StoreError(Exception):
-    """The store cannot be used as asked; the message says what to do."""
-
-
-class EmbedderMismatch(StoreError):
-    pass
-
-
-class StoreUnavailable(StoreError):
-    """The Chroma server cannot be reached."""
 
 
 def chroma_client(settings: IngestConfig):
@@ -82,11 +73,6 @@ def chroma_client(settings: IngestConfig):
     path = settings.data_dir / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-
-
-def embed_text(chunk: Chunk) -> str:
-    """What gets embedded and keyword-indexed: the heading path gives a short chunk its topic."""
-    return f"{chunk.heading_path}\n{chunk.text}" if chunk.heading_path else chunk.text
 
 
 def read_manifest(data_dir: Path) -> dict | None:
@@ -129,7 +115,9 @@ def instance_id(data_dir: Path) -> str:
 
 
 def collection_prefix(settings: IngestConfig) -> str:
-    return f"{settings.collection_prefix}-{instance_id(settings.data_dir)}-"
+    """Replicas of one cluster share their collections; other data dirs keep their own."""
+    owner = settings.cluster or instance_id(settings.data_dir)
+    return f"{settings.collection_prefix}-{owner}-"
 
 
 def new_generation_id() -> str:
@@ -172,21 +160,13 @@ class GenerationWriter:
             )
         self.chunks.extend(chunks)
 
-    def commit(self, documents: dict, chunking: dict) -> dict:
+    def commit(
+        self, documents: dict, chunking: dict, extra: dict | None = None, publish: Callable[[dict], None] | None = None
+    ) -> dict:
+        """Write the generation's files and make it live. `publish`, when given, is called with
+        the manifest before the local switch (a cluster commits it there; it raises to refuse)."""
         self.chunks.sort(key=lambda c: (c.doc_id, c.ordinal))
-        with open(self.dir / "chunks.jsonl", "w", encoding="utf-8") as f:
-            for c in self.chunks:
-                f.write(json.dumps({"text": c.text, **c.metadata()}, ensure_ascii=False) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        texts = [embed_text(c) for c in self.chunks]
-        vocabulary = Analyzer.build_vocabulary(texts)
-        analyzer = Analyzer(vocabulary)
-        (self.dir / "vocabulary.json").write_text(json.dumps(sorted(vocabulary)), encoding="utf-8")
-        if self.chunks:
-            bm25 = bm25s.BM25()
-            bm25.index([analyzer.tokens(t) or ["__empty__"] for t in texts], show_progress=False)
-            bm25.save(str(self.dir / "bm25"), show_progress=False)
+        write_generation_files(self.dir, self.chunks)
         n_chroma = self.collection.count()
         if n_chroma != len(self.chunks):
             raise StoreError(f"Chroma holds {n_chroma} chunks, expected {len(self.chunks)}")
@@ -201,9 +181,12 @@ class GenerationWriter:
             "chunk_count": len(self.chunks),
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
+        manifest.update(extra or {})
         old = read_manifest(self.settings.data_dir)
         if old:
             manifest["previous"] = {"generation": old["generation"], "collection": old["collection"]}
+        if publish is not None:
+            publish(manifest)
         atomic_write_text(self.settings.data_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
         return manifest
 
@@ -227,7 +210,8 @@ def collect_garbage(settings: IngestConfig, client) -> list[str]:
     prefix = collection_prefix(settings)
     for col in client.list_collections():
         name = getattr(col, "name", col)
-        if name.startswith(prefix) and name not in keep_collections:
+        # generation collections only ("<prefix>g2026..."), never a cluster's state or files
+        if name.startswith(prefix) and name[len(prefix) :].startswith("g") and name not in keep_collections:
             client.delete_collection(name)
             removed.append(name)
     gen_root = settings.data_dir / "generations"
@@ -274,6 +258,14 @@ class StoreReader:
     """
 
     def __init__(self, settings: IngestConfig, embedder_name: str, dim: int, client=None):
+        self.cluster = None
+        if settings.cluster:  # the data dir is a cache of the cluster's head
+            from ingest.cluster import Cluster, sync_local
+
+            client = client or chroma_client(settings)
+            self.cluster = Cluster(settings, client)
+            sync_local(settings, self.cluster, files=False)
+        self._polled = time.monotonic()
         manifest = read_manifest(settings.data_dir)
         if manifest is None:
             raise StoreError(f"no index in {settings.data_dir}; run `assistant ingest` first")
@@ -303,6 +295,16 @@ class StoreReader:
         self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
 
     def is_current(self) -> bool:
+        if self.cluster is not None:
+            # another replica may have committed: ask Chroma, at most once per poll interval
+            if time.monotonic() - self._polled < self.settings.cluster_poll_seconds:
+                return True
+            self._polled = time.monotonic()
+            try:
+                head = self.cluster.head()
+            except Exception:
+                return True  # the server is away: keep answering from what is open
+            return head is None or head["generation"] == self.generation
         try:
             return (self.settings.data_dir / MANIFEST).stat().st_mtime_ns == self._mtime
         except FileNotFoundError:
