@@ -165,6 +165,8 @@ class DocumentService:
 
     # ---- reading ------------------------------------------------------------------------------
     def list(self) -> list[dict]:
+        if self.settings.cluster:
+            self.services.retriever()  # another replica may have changed the index: follow it first
         manifest = read_manifest(self.data_dir)
         if manifest is None:
             return []

@@ -35,6 +35,11 @@ if [ "${1:-}" = "--dev" ] && ! command -v chromium >/dev/null 2>&1; then
   echo "installing Debian's chromium for the browser tests..." >&2
   apt_install chromium chromium-driver
 fi
+# the replica tests put Debian's nginx in front of two servers
+if [ "${1:-}" = "--dev" ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  echo "installing Debian's nginx for the replica tests..." >&2
+  apt_install nginx-light
+fi
 # the OCR tests render their scans with DejaVu Sans
 if [ "${1:-}" = "--dev" ] && [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
   apt_install fonts-dejavu-core
