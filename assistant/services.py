@@ -93,7 +93,7 @@ class Services:
 
                 s = self.settings
                 self._conversations = ConversationStore(
-                    s.conversations_db or (s.data_dir / "conversations.sqlite3"),
+                    s.conversations_url or s.conversations_db or (s.data_dir / "conversations.sqlite3"),
                     max_conversations=s.max_conversations_per_owner,
                     max_turns=s.max_turns_per_conversation,
                     max_title_chars=s.max_conversation_title_chars,

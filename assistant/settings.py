@@ -25,6 +25,9 @@ class Settings(BaseSettings, IngestConfig):
 
     # conversations (assistant/conversations): SQLite in the data dir unless a path is given
     conversations_db: Path | None = None
+    # replicas: a PostgreSQL server every replica reaches (postgresql://user:pass@host:port/db);
+    # when set it is used instead of the SQLite file
+    conversations_url: str = Field(default="", pattern=r"^(|postgres(ql)?://.+)$")
     max_conversations_per_owner: int = Field(default=500, ge=1)
     max_turns_per_conversation: int = Field(default=200, ge=1)
     max_conversation_title_chars: int = Field(default=200, ge=10)

@@ -40,6 +40,11 @@ if [ "${1:-}" = "--dev" ] && ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/s
   echo "installing Debian's nginx for the replica tests..." >&2
   apt_install nginx-light
 fi
+# the replica tests keep conversations in Debian's PostgreSQL
+if [ "${1:-}" = "--dev" ] && [ ! -x /usr/lib/postgresql/15/bin/initdb ] && ! command -v initdb >/dev/null 2>&1; then
+  echo "installing Debian's postgresql for the replica tests..." >&2
+  apt_install postgresql
+fi
 # the OCR tests render their scans with DejaVu Sans
 if [ "${1:-}" = "--dev" ] && [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
   apt_install fonts-dejavu-core

@@ -114,3 +114,20 @@ def own_chroma_server(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server (Debian's postgresql 15) in a temp folder, for the session."""
+    import shutil
+    import tempfile
+
+    from support.postgres import PostgresServer
+
+    root = Path(tempfile.mkdtemp(prefix="twente-pg-"))
+    root.chmod(0o755)  # the server runs as the postgres user when the tests run as root
+    server = PostgresServer(root / "cluster")
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)

