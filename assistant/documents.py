@@ -182,10 +182,18 @@ class DocumentService:
     def file(self, doc_id: str) -> tuple[Path, dict]:
         """(path of the file it was ingested from, its entry); DocumentNotFound when it is gone."""
         entry = self.get(doc_id)
-        try:
-            return stored_file(self.data_dir, Path(self.settings.corpus_dir), entry["path"]), entry
-        except FileNotFoundError:
-            raise DocumentNotFound(f"the file of document {doc_id!r} is no longer there") from None
+        for attempt in range(2):
+            try:
+                return stored_file(self.data_dir, Path(self.settings.corpus_dir), entry["path"]), entry
+            except FileNotFoundError:
+                # an upload made through another replica: fetch it from the cluster, once
+                if attempt or not (self.settings.cluster and entry["source"] == "upload"):
+                    break
+                from ingest.cluster import fetch_upload
+                from ingest.store import chroma_client
+
+                fetch_upload(self.settings, chroma_client(self.settings), entry["path"], entry["sha256"])
+        raise DocumentNotFound(f"the file of document {doc_id!r} is no longer there")
 
     def section(self, doc_id: str, chunk_id: str, quotes: Sequence[str] | None = None) -> SectionView:
         """The cited passage `chunk_id` in its section (see `assistant.source_view`)."""

@@ -205,16 +205,27 @@ def _sync_files(settings: IngestConfig, cluster: Cluster, head: dict) -> None:
                 path.unlink()  # removed through another replica
     for rel, sha in wanted.items():
         target = data_dir / rel
-        if target.is_file() and sha256_file(target) == sha:
-            continue
-        data = cluster.get_file(sha)
-        if data is None:
-            raise ClusterError(f"{rel} is in the shared index but its file is missing from Chroma")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:6]}")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        if not (target.is_file() and sha256_file(target) == sha):
+            _write_upload(data_dir, cluster, rel, sha)
     atomic_write_text(data_dir / EXCLUDED, json.dumps(sorted(head.get("excluded", []))))
+
+
+def _write_upload(data_dir: Path, cluster: Cluster, rel: str, sha: str) -> None:
+    data = cluster.get_file(sha)
+    if data is None:
+        raise ClusterError(f"{rel} is in the shared index but its file is missing from Chroma")
+    target = data_dir / rel
+    if not target.resolve().is_relative_to((data_dir / UPLOADS).resolve()):
+        raise ClusterError(f"{rel} is not an upload path")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:6]}")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+
+
+def fetch_upload(settings: IngestConfig, client, rel: str, sha256: str) -> None:
+    """Bring one upload of the shared index into this replica's uploads/ (to serve its file)."""
+    _write_upload(settings.data_dir, Cluster(settings, client), rel, sha256)
 
 
 def publish_files(settings: IngestConfig, cluster: Cluster, documents: dict) -> None:

@@ -94,6 +94,9 @@ def test_an_upload_through_one_replica_is_answered_by_the_other(pair, tmp_path):
     # both halves of the search see it on B: the dense side (Chroma) and the keyword side (BM25)
     store = b.retriever().store
     assert any(store.chunks[i].doc_id == doc_id for i, _ in store.keyword("ijsbaan zonnepanelen", 3))
+    # B serves the uploaded file itself, fetched from the cluster
+    path, _ = DocumentService(b).file(doc_id)
+    assert FACT in path.read_text(encoding="utf-8")
     # and a delete through B is gone on A
     DocumentService(b).remove(doc_id)
     gone = wait_until(lambda: doc_id not in {c.doc_id for c in a.retriever().store.chunks})
@@ -180,5 +183,11 @@ def test_a_store_reader_follows_the_cluster(pair):
     a, b = pair
     reader = StoreReader(b.settings, b.embedder.name, b.embedder.dim)
     assert reader.is_current()
+    before = [c.chunk_id for c in reader.chunks]
     DocumentService(a).add("drie.md", b"# Drie\n\nHet derde testdocument noemt de Enschedese markt.\n")
     wait_until(lambda: not reader.is_current())
+    # until it is reopened, the reader answers from its own generation only: no mix in one answer
+    assert [c.chunk_id for c in reader.chunks] == before
+    hits = reader.dense(b.embedder.embed_query("de Enschedese markt"), 5)
+    assert hits and all(reader.chunks[i].doc_id != "uploads--drie" for i, _ in hits)
+    assert "uploads--drie" in {c.doc_id for c in b.retriever().store.chunks}  # the next one has it
