@@ -165,9 +165,11 @@ class DocumentService:
 
     # ---- reading ------------------------------------------------------------------------------
     def list(self) -> list[dict]:
-        if self.settings.cluster:
-            self.services.retriever()  # another replica may have changed the index: follow it first
-        manifest = read_manifest(self.data_dir)
+        manifest: dict | None
+        if self.settings.cluster:  # the cluster's head, which another replica may have moved
+            manifest = self.services.retriever().store.manifest
+        else:
+            manifest = read_manifest(self.data_dir)
         if manifest is None:
             return []
         docs = [document_entry(doc_id, d) for doc_id, d in manifest["documents"].items()]
@@ -220,7 +222,7 @@ class DocumentService:
                 raise EmptyFile(f"{name}: the file is empty (0 bytes)")
             self._check_loads(staged, staged_root)
 
-            with self._shared(), _lock_for(self.data_dir):
+            with _lock_for(self.data_dir), self._shared():
                 target = self.uploads_dir / name
                 previous = stage / PREVIOUS
                 replaced = target.is_file()
@@ -264,7 +266,7 @@ class DocumentService:
     def remove(self, doc_id: str) -> DocumentChange:
         """Delete an uploaded file, or exclude a corpus document; then re-ingest."""
         self.sweep_staging()
-        with self._shared(), _lock_for(self.data_dir):
+        with _lock_for(self.data_dir), self._shared():
             entry = self.get(doc_id)
             rel = entry["path"]
             uploaded = self.data_dir / rel

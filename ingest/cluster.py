@@ -69,9 +69,16 @@ class Cluster:
         return {"document": got["documents"][0], **(got["metadatas"][0] or {})}
 
     def _claim(self, key: str, document: str, **meta) -> bool:
-        """Add `key` unless it exists; True when the stored record is ours."""
+        """Add `key` unless it exists; True when the stored record is ours. An add whose reply
+        was lost may still have landed: the record is read back either way."""
         token = uuid.uuid4().hex
-        self.state.add(ids=[key], documents=[document], embeddings=[_UNIT], metadatas=[{"token": token, **meta}])
+        try:
+            self.state.add(ids=[key], documents=[document], embeddings=[_UNIT], metadatas=[{"token": token, **meta}])
+        except Exception:
+            stored = self._get(key)  # raises in turn when the server is really away
+            if stored is None:
+                raise
+            return stored.get("token") == token
         stored = self._get(key)
         return stored is not None and stored.get("token") == token
 
@@ -92,8 +99,17 @@ class Cluster:
         text = json.dumps(manifest, ensure_ascii=False)
         if not self._claim(f"next:{parent or ROOT}", text, generation=manifest["generation"]):
             return False
-        self.state.upsert(ids=["head"], documents=[text], embeddings=[_UNIT], metadatas=[{"token": "head"}])
+        with contextlib.suppress(Exception):  # only a hint: readers follow the chain past it
+            self.state.upsert(ids=["head"], documents=[text], embeddings=[_UNIT], metadatas=[{"token": "head"}])
         return True
+
+    def holds_lease(self) -> bool:
+        """This process holds the lease, and it has not run out (checked before a commit)."""
+        if Cluster._epoch is None:
+            return False
+        lease = self._get(f"lease:{Cluster._epoch}")
+        newer = self._get(f"lease:{Cluster._epoch + 1}")
+        return lease is not None and newer is None and float(lease.get("expires", 0.0)) > time.time()
 
     # ---- the writer lease ---------------------------------------------------------------------
     _local = threading.RLock()
@@ -169,10 +185,12 @@ def read_chunks(collection) -> list[Chunk]:
     return chunks
 
 
-def sync_local(settings: IngestConfig, cluster: Cluster, files: bool) -> dict | None:
+def sync_local(settings: IngestConfig, cluster: Cluster, files: bool, manifest: bool = True) -> dict | None:
     """Make the data dir a copy of the cluster's head: the generation folder (chunks, vocabulary,
-    BM25 built from Chroma's chunks), ``current.json`` and, with `files`, ``uploads/`` and the
-    excluded list. Returns the head (None: nothing ingested yet)."""
+    BM25 built from Chroma's chunks), with `manifest` ``current.json`` and, with `files`,
+    ``uploads/`` and the excluded list. Returns the head (None: nothing ingested yet).
+    Only the lease's holder writes ``current.json`` and ``uploads/``: a reader that read an older
+    head could otherwise move them back."""
     head = cluster.head()
     if head is None:
         return None
@@ -189,7 +207,9 @@ def sync_local(settings: IngestConfig, cluster: Cluster, files: bool) -> dict | 
     if files:
         _sync_files(settings, cluster, head)
     path = data_dir / MANIFEST
-    if not path.exists() or json.loads(path.read_text(encoding="utf-8")).get("generation") != head["generation"]:
+    if manifest and (
+        not path.exists() or json.loads(path.read_text(encoding="utf-8")).get("generation") != head["generation"]
+    ):
         atomic_write_text(path, json.dumps(head, ensure_ascii=False, indent=1))
     return head
 
@@ -201,8 +221,8 @@ def _sync_files(settings: IngestConfig, cluster: Cluster, head: dict) -> None:
     if uploads.is_dir():
         for path in uploads.rglob("*"):
             rel = path.relative_to(data_dir).as_posix()
-            if path.is_file() and rel not in wanted:
-                path.unlink()  # removed through another replica
+            if path.is_file() and rel not in wanted and not path.name.startswith("."):
+                path.unlink()  # removed through another replica (".name.x": a fetch being written)
     for rel, sha in wanted.items():
         target = data_dir / rel
         if not (target.is_file() and sha256_file(target) == sha):

@@ -269,13 +269,16 @@ def _ingest(
 
             def publish(m: dict) -> None:
                 publish_files(settings, cluster, m["documents"])
+                if not cluster.holds_lease():
+                    raise ClusterError("this ingest outlived its writer lease; nothing changed, retry")
                 if not cluster.commit(m, parent):
                     raise ClusterError("another replica changed the index during this ingest; nothing changed, retry")
 
         extra = {"excluded": sorted(excluded_paths(settings))}
         new_manifest = writer.commit(documents, chunking, extra=extra, publish=publish)
     except BaseException:
-        writer.abort()
+        if not writer.published:  # once the cluster points at it, the generation must stay
+            writer.abort()
         raise
     collect_garbage(settings, client)
     report.chunks = new_manifest["chunk_count"]

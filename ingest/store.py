@@ -145,6 +145,7 @@ class GenerationWriter:
             metadata={"embedder": self.embedder_name, "dim": self.dim},
         )
         self.chunks: list[Chunk] = []
+        self.published = False  # committed to a cluster: never aborted after that
 
     def add(self, chunks: list[Chunk], embeddings: np.ndarray) -> None:
         if not chunks:
@@ -187,6 +188,7 @@ class GenerationWriter:
             manifest["previous"] = {"generation": old["generation"], "collection": old["collection"]}
         if publish is not None:
             publish(manifest)
+            self.published = True
         atomic_write_text(self.settings.data_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
         return manifest
 
@@ -194,6 +196,14 @@ class GenerationWriter:
         with contextlib.suppress(Exception):
             self.client.delete_collection(self.collection_name)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _age_seconds(generation: str) -> float:
+    """Seconds since a generation id ("g20261201T181500-abc123") was made; 0 when unreadable."""
+    try:
+        return time.time() - time.mktime(time.strptime(generation[1:16], "%Y%m%dT%H%M%S"))
+    except ValueError:
+        return 0.0
 
 
 def collect_garbage(settings: IngestConfig, client) -> list[str]:
@@ -212,12 +222,14 @@ def collect_garbage(settings: IngestConfig, client) -> list[str]:
         name = getattr(col, "name", col)
         # generation collections only ("<prefix>g2026..."), never a cluster's state or files
         if name.startswith(prefix) and name[len(prefix) :].startswith("g") and name not in keep_collections:
+            if settings.cluster and _age_seconds(name[len(prefix) :]) < settings.cluster_lease_seconds:
+                continue  # a replica may still read it, or a writer whose lease ran out still builds it
             client.delete_collection(name)
             removed.append(name)
     gen_root = settings.data_dir / "generations"
     if gen_root.exists():
         for d in gen_root.iterdir():
-            if d.name not in keep_gens:
+            if d.name not in keep_gens and not d.name.startswith("."):  # ".<gen>-x": being built
                 shutil.rmtree(d, ignore_errors=True)
     return removed
 
@@ -259,21 +271,22 @@ class StoreReader:
 
     def __init__(self, settings: IngestConfig, embedder_name: str, dim: int, client=None):
         self.cluster = None
+        head = None
         if settings.cluster:  # the data dir is a cache of the cluster's head
             from ingest.cluster import Cluster, sync_local
 
             client = client or chroma_client(settings)
             self.cluster = Cluster(settings, client)
-            sync_local(settings, self.cluster, files=False)
+            head = sync_local(settings, self.cluster, files=False, manifest=False)
         self._polled = time.monotonic()
-        manifest = read_manifest(settings.data_dir)
+        manifest = head if self.cluster is not None else read_manifest(settings.data_dir)
         if manifest is None:
             raise StoreError(f"no index in {settings.data_dir}; run `assistant ingest` first")
         check_compatible(manifest, settings, embedder_name, dim)
         self.settings = settings
         self.manifest = manifest
         self.generation = manifest["generation"]
-        self._mtime = (settings.data_dir / MANIFEST).stat().st_mtime_ns
+        self._mtime = 0 if self.cluster is not None else (settings.data_dir / MANIFEST).stat().st_mtime_ns
         gen_dir = settings.data_dir / "generations" / self.generation
         self.chunks: list[Chunk] = read_generation_chunks(settings, manifest)
         self.nodes: list[TextNode] = nodes_from_chunks(self.chunks)

@@ -11,6 +11,7 @@ table and migrated under an advisory lock by the first process to connect.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -51,8 +52,8 @@ def _translate(sql: str) -> str:
         return f"BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
     if sql.strip().upper() == "PRAGMA USER_VERSION":
         return "SELECT version FROM schema_version"
-    sql = sql.replace("c.rowid", "c.seq")
-    return re.sub(r"\?", "%s", sql)
+    sql = sql.replace("c.rowid", "c.seq").replace("%", "%%")
+    return re.sub(r"\?", "%s", sql)  # the store's SQL has no "?" inside its string literals
 
 
 class PostgresConnection:
@@ -62,13 +63,29 @@ class PostgresConnection:
         import psycopg
 
         self.url = url
-        self._conn = psycopg.connect(url, autocommit=True, row_factory=_row_factory, connect_timeout=10)
+        self._psycopg = psycopg
+        self._conn = self._connect()
+
+    def _connect(self):
+        return self._psycopg.connect(self.url, autocommit=True, row_factory=_row_factory, connect_timeout=10)
 
     def execute(self, sql: str, args: Sequence[Any] = ()):
         statement = _translate(sql)
+        lost = self._conn.broken or self._conn.closed
         if statement.startswith("BEGIN; "):
+            if lost:  # the server restarted: a new connection for the new transaction
+                self._conn = self._connect()
             self._conn.execute("BEGIN")
-            return self._conn.execute(statement.removeprefix("BEGIN; "))
+            try:
+                return self._conn.execute(statement.removeprefix("BEGIN; "))
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    self._conn.execute("ROLLBACK")
+                raise
+        if lost and statement.strip().upper() == "ROLLBACK":
+            return None  # nothing to undo on a lost connection
+        if lost:
+            self._conn = self._connect()
         return self._conn.execute(statement, tuple(args))
 
     def close(self) -> None:

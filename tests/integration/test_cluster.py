@@ -6,10 +6,10 @@ also taken from another process."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import threading
+import time
 import uuid
 
 import pytest
@@ -68,9 +68,13 @@ def test_a_replica_with_an_empty_data_dir_answers_from_the_cluster(pair):
     answer = b.answers.ask("Welke regionale actoren noemt het plan voor innovatie en ondernemerschap?")
     assert answer.status == "answered" and "Novel-T" in answer.answer
     # its data dir is now a cache of the same generation: chunks and BM25 rebuilt from Chroma
-    head = json.loads((b.settings.data_dir / "current.json").read_text(encoding="utf-8"))
-    assert head["generation"] == a.retriever().store.generation
+    generation = a.retriever().store.generation
+    assert b.retriever().store.generation == generation
+    cached = b.settings.data_dir / "generations" / generation
+    assert (cached / "chunks.jsonl").exists() and (cached / "bm25").is_dir()
     assert b.retriever().store.chunks == a.retriever().store.chunks
+    # a reader never writes current.json (only the lease's holder does: no step back)
+    assert not (b.settings.data_dir / "current.json").exists()
 
 
 def test_an_upload_through_one_replica_is_answered_by_the_other(pair, tmp_path):
@@ -182,3 +186,18 @@ def test_a_store_reader_follows_the_cluster(pair):
     hits = reader.dense(b.embedder.embed_query("de Enschedese markt"), 5)
     assert hits and all(reader.chunks[i].doc_id != "uploads--drie" for i, _ in hits)
     assert "uploads--drie" in {c.doc_id for c in b.retriever().store.chunks}  # the next one has it
+
+
+def test_a_writer_whose_lease_was_taken_over_commits_nothing(pair):
+    a, _ = pair
+    cluster = Cluster(a.settings, chroma_client(a.settings))
+    before = cluster.head()["generation"]
+    with cluster.lease():
+        assert cluster.holds_lease()
+        # another replica took the lease over (this one ran out): lease k+1 exists
+        assert cluster._claim(f"lease:{Cluster._epoch + 1}", "other", kind="lease", expires=time.time() + 60)
+        assert not cluster.holds_lease()
+        (a.settings.corpus_dir / "laat.md").write_text("# Laat\n\nEen te laat document.\n", encoding="utf-8")
+        with pytest.raises(ClusterError, match="outlived its writer lease"):
+            ingest(a.settings, a.embedder, progress=False)
+    assert cluster.head()["generation"] == before  # nothing was committed
