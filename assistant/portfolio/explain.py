@@ -11,7 +11,7 @@ from assistant.answering.citations import check_citations, claim_sentences
 from assistant.answering.text import clean_output
 from assistant.portfolio.idea import idea_segments
 from assistant.portfolio.plan_model import PlanModel
-from assistant.portfolio.scoring import IdeaScores, TopicScore
+from assistant.portfolio.scoring import IdeaScores, TopicScore, shared_indices
 from assistant.portfolio.texts import EXPLANATION_TEXTS
 from assistant.retrieval import Passage
 from assistant.schema import ActionLineMatch, Citation, PlanCondition, PortfolioMatch
@@ -71,9 +71,8 @@ def nearest_focus(scores: IdeaScores, order: list[int], k: int = 3) -> list[str]
     """The nearest portfolio's phrases closest to the idea (a phrase another portfolio shares
     last): what the idea would have to contribute to."""
     ts = scores.portfolios[order[0]]
-    shared = ts.topic.shared or [False] * len(ts.topic.phrases)
-    sims = list(ts.phrase_sims) if len(ts.phrase_sims) == len(ts.topic.phrases) else [0.0] * len(ts.topic.phrases)
-    ranked_phrases = sorted(range(len(ts.topic.phrases)), key=lambda i: (shared[i], -sims[i]))
+    shared = set(shared_indices(ts.topic))
+    ranked_phrases = sorted(range(len(ts.topic.phrases)), key=lambda i: (i in shared, -float(ts.phrase_sims[i])))
     return [ts.topic.phrases[i] for i in ranked_phrases[:k]]
 
 
@@ -132,12 +131,6 @@ def compose_parts(
     return clean_output(" ".join(parts)), clean_output(" ".join(rest))
 
 
-def compose(*args, **kwargs) -> str:
-    """The whole extractive explanation (arguments as `compose_parts`)."""
-    head, rest = compose_parts(*args, **kwargs)
-    return clean_output(f"{head} {rest}")
-
-
 def llm_messages(
     lang: str,
     idea: str,
@@ -185,22 +178,22 @@ def drop_misattributed(text: str, names: list[str]) -> tuple[str, list[str]]:
 
 
 def supported_explanation(
-    text: str, lang: str, sources: list[tuple[Passage, Citation]], keep: list[int], bank, composed: str
+    text: str, lang: str, sources: list[tuple[Passage, Citation]], keep: list[int], names: list[str], bank
 ) -> tuple[str, list[str]]:
-    """The model's text without the sentences the cited plan text does not support (those are
-    returned as flagged), markers renumbered to the result's citations; nothing left -> the
-    composed explanation."""
+    """The model's text without the sentences the cited plan text does not support, or that name
+    one portfolio but cite another (`names`: the portfolio of each kept source); those are
+    returned as flagged. Markers are renumbered to the result's citations; "" when nothing is left."""
     t = EXPLANATION_TEXTS[lang]
     # small models like to echo the prompt's "Oordeel:" label; the text after it is what counts
     label = rf"^\s*(?:{re.escape(t['verdict_label'])}|{re.escape(t['idea'])})\s*:\s*"
     text = re.sub(label, "", text.strip(), flags=re.I)
     by_id = {c.id: p for p, c in sources}
     passages = [by_id[gid] for gid in keep]
-    text, misnamed = drop_misattributed(text, [by_id[gid].text.partition(":")[0].strip() for gid in keep])
+    text, misnamed = drop_misattributed(text, names)
     kept, flagged, _used = check_citations(text, passages, bank)
     flagged = misnamed + flagged
     if not kept.strip():
-        return composed, flagged
+        return "", flagged
     back = {i + 1: gid for i, gid in enumerate(keep)}
     kept = CITATION_MARKER.sub(lambda m: f"[{back.get(int(m.group(1)), int(m.group(1)))}]", kept)
     return kept, flagged

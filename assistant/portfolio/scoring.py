@@ -73,17 +73,14 @@ def score_topic(
     item_weight = settings.portfolio_item_weight
     item = vectors @ topic.item_vector  # (windows,)
     phr = vectors @ topic.phrase_vectors.T  # (windows, phrases)
-    if settings.portfolio_skip_shared and shared_indices(topic):
-        # a phrase two portfolios share cannot tell them apart: the others decide
-        phr_rank = phr[:, [i for i in range(phr.shape[1]) if i not in shared_indices(topic)]]
-    else:
-        phr_rank = phr
+    # a phrase two portfolios share cannot tell them apart: the others decide
+    skip = set(shared_indices(topic)) if settings.portfolio_skip_shared else set()
+    phr_rank = phr[:, [i for i in range(phr.shape[1]) if i not in skip]] if skip else phr
     k = min(settings.portfolio_top_phrases, phr_rank.shape[1])
     top = np.sort(phr_rank, axis=1)[:, -k:].mean(axis=1)
     per_window = item_weight * item + (1 - item_weight) * top - background
     w = int(np.argmax(per_window))
     lexical, terms = 0.0, []
-    skip = set(shared_indices(topic)) if settings.portfolio_skip_shared else set()
     for k, (phrase, weights) in enumerate(zip(topic.phrases, topic.phrase_tokens, strict=True)):
         total = sum(weights.values())
         if total <= 0 or k in skip:

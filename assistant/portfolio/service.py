@@ -246,4 +246,5 @@ class PortfolioService:
             text = generate(generator, messages, max_tokens=self.settings.portfolio_llm_max_tokens)
         finally:
             slots.release()
-        return supported_explanation(text, lang, sources, keep, answers.bank, "")
+        names = [p.name for p in in_plan_order]
+        return supported_explanation(text, lang, sources, keep, names, answers.bank)

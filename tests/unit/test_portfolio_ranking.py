@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from support.fakes import make_citation
 
-from assistant.portfolio.explain import compose, drop_misattributed
+from assistant.portfolio.explain import compose_parts, drop_misattributed
 from assistant.portfolio.plan import Topic
 from assistant.portfolio.plan_model import mark_shared
 from assistant.portfolio.scoring import IdeaScores, TopicScore, levels, ranked, score_topic, verdict_of
@@ -140,7 +140,7 @@ def test_composed_fit_names_primary_secondary_line_condition_and_support():
     ]
     cond = [PlanCondition(text="minimaal één co-financierend bedrijf", citation=make_citation(6))]
     support = [PlanCondition(text="Novel-T en OostNL", citation=make_citation(7))]
-    text = compose("nl", "fit", matches, lines, cond, support, scores, [0, 1, 2, 3])
+    text = " ".join(compose_parts("nl", "fit", matches, lines, cond, support, scores, [0, 1, 2, 3]))
     assert text.index("Digitalisering [1]") < text.index("tweede portfolio") < text.index("Innovatie-In-De-Zorg [2]")
     assert "Techniek als motor [5]" in text and "co-financierend bedrijf” [6]" in text
     assert "Novel-T en OostNL” [7]" in text
@@ -150,7 +150,7 @@ def test_composed_no_fit_names_the_nearest_and_what_would_make_it_fit():
     scores, matches = _scores_and_matches(["none"] * 4)
     cond = [PlanCondition(text="minimaal één co-financierend bedrijf", citation=make_citation(6))]
     support = [PlanCondition(text="Novel-T en OostNL", citation=make_citation(7))]
-    text = compose("en", "no_fit", matches, [], cond, support, scores, [0, 1, 2, 3])
+    text = " ".join(compose_parts("en", "no_fit", matches, [], cond, support, scores, [0, 1, 2, 3]))
     assert "does not clearly fit" in text and "nearest is Digitalisering [1]" in text
     # the nearest portfolio's phrases closest to the idea, best first
     assert (
