@@ -3,7 +3,7 @@ configuration (extractive answers) with every rule on, then with each one switch
 
     python -m evals.compose_ablation [--subset dev|test|all]
 
-A rule is switched off by replacing its function in `assistant.answering.compose` with the
+A rule is switched off by replacing its function in the composer's modules with the
 behaviour it has without the rule, for the length of one run. The sentence scoring's idf
 weighting is a setting (`sentence_lexical_idf`) and is switched through it.
 """
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from assistant.answering import compose
+from assistant.answering import compose, lists, span
 from assistant.settings import Settings
 from evals import datasets
 from evals.harness import Run, evaluate_system
@@ -26,15 +26,20 @@ from evals.scoring import by_split
 from evals.systems import PIPELINE_CONFIGS, CachingEmbedder, default_config_name
 from ingest.embedding import make_embedder
 
-# rule -> (function of compose.py, what it is replaced with)
+# rule -> (function of the composer's modules, what it is replaced with)
 RULES: dict[str, tuple[str, Callable]] = {
     "member lines the question names": ("matching_items", lambda form, items: items),
     "a question's focus: the item headed by it": ("_about_focus", lambda focus, ranked: None),
     "amount intro without its list": ("_number_in_intro", lambda chosen: False),
     "list: best sentence announcing the asked noun": ("_announces", lambda top, single, form: False),
     "definition: item headed by the term": ("_defines", lambda sentence, term: 0.0),
-    "definition: sentence referred back to": ("_with_previous", lambda span, sentences: span),
+    "definition: sentence referred back to": ("with_previous", lambda span, sentences: span),
+    "list: the sentence spelling out an enumeration": ("_elaborated", lambda span, sentences: span),
+    "list: an elaboration read as one sentence": ("_spells_out", lambda before, after: False),
+    "restating sentence gives way to what follows": ("_past_restatement", lambda span, sentences, form: span),
+    "list: two things called by the asked noun": ("_names_noun_pair", lambda sentence, form: False),
 }
+MODULES = (compose, lists, span)
 FIGURES = ("acceptable", "complete", "first", "length", "fact_recall", "nf_recall", "refused")
 
 
@@ -44,12 +49,16 @@ def _without(rule: str | None) -> Iterator[None]:
         yield
         return
     name, replacement = RULES[rule]
-    original = getattr(compose, name)
-    setattr(compose, name, replacement)
+    # a function imported by name into another module is replaced there too
+    holders = [m for m in MODULES if hasattr(m, name)]
+    originals = [getattr(m, name) for m in holders]
+    for m in holders:
+        setattr(m, name, replacement)
     try:
         yield
     finally:
-        setattr(compose, name, original)
+        for m, original in zip(holders, originals, strict=True):
+            setattr(m, name, original)
 
 
 def measure(settings: Settings, subset: str) -> list[dict]:

@@ -30,7 +30,7 @@ _ASKS_AMOUNT = re.compile(
 )
 _NUMBER = re.compile(
     r"\d|\b(?:één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twintig|honderd|duizend|miljoen|"
-    r"miljard|one|two|three|four|five|ten|hundred|thousand|million)\b",
+    r"miljard|one|two|three|four|five|ten|hundred|thousand|million|beide|allebei|both)\b",
     re.I,
 )
 # Dutch writes numbers as one word ("tweeduizend", "vijfentwintig", "driehonderdvijftig"): a word
@@ -44,7 +44,8 @@ _WORD = re.compile(r"\w+")
 
 
 def has_number(text: str) -> bool:
-    """Whether a text states a number: digits, a number word, or a Dutch compound number word."""
+    """Whether a text states a number: digits, a number word ("beide" counts two), or a Dutch
+    compound number word."""
     if _NUMBER.search(text):
         return True
     return any(

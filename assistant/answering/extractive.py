@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from assistant.answering.citations import citation_for, quoted_citation, section_label
-from assistant.answering.compose import Span, compose_span
+from assistant.answering.compose import compose_span
 from assistant.answering.evidence import ScoredSentence
 from assistant.answering.prompts import TEXTS
 from assistant.answering.question import QuestionForm
+from assistant.answering.span import Span
 from assistant.answering.text import MARKER, clean_output
 from assistant.retrieval import Retrieval
 from assistant.schema import Answer
@@ -101,10 +102,14 @@ def compose_extractive(
     numbering: dict[int, int] = {}
     lines: list[str] = []
     prose: list[str] = []
-    for s in chosen:
+    for i, s in enumerate(chosen):
         n = numbering.setdefault(s.passage_index, len(numbering) + 1)
         # bracketed numbers inside the quoted document would pass for citation markers
         text = MARKER.sub("", clean_output(rendered.get(s.text, s.text))).replace("  ", " ").strip()
+        if i in span.joined and prose and prose[-1].endswith(f". [{n}]") and not overview:
+            # an elaboration reads as the rest of the sentence before it: "A: daarbij gaat het om B"
+            prose[-1] = f"{prose[-1][: -len(f'. [{n}]')]}: {text[:1].lower()}{text[1:]} [{n}]"
+            continue
         if s.text.lstrip().startswith("- ") and not text.startswith("- "):
             text = f"- {text.lstrip('-•* ')}"
         if overview:

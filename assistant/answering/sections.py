@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answering.citations import citation_for
-from assistant.answering.compose import Span
 from assistant.answering.documents import DocumentNames, terms
 from assistant.answering.evidence import ScoredSentence, SentenceBank
+from assistant.answering.span import Span
 from assistant.retrieval import Passage, Retrieval
 from assistant.schema import Answer
 from ingest.dutch import Analyzer

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 
 from assistant.answering.citations import check_citations, citation_for, quoted_citation
-from assistant.answering.compose import Span, writer_evidence
+from assistant.answering.compose import writer_evidence
 from assistant.answering.documents import NamesCache, name_documents
 from assistant.answering.events import Event, final_answer
 from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, scored_for
@@ -25,6 +25,7 @@ from assistant.answering.prompts import answer_messages, condense_messages, evid
 from assistant.answering.question import analyse
 from assistant.answering.requests import check_question, check_scope, checked_history
 from assistant.answering.sections import Overview, whole_section
+from assistant.answering.span import Span
 from assistant.answering.text import MARKER
 from assistant.answering.translation import checked_translations, dutch_query, translation_messages
 from assistant.llm.base import Generator, GeneratorError, generate

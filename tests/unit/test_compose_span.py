@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from assistant.answering.compose import compose_span, list_blocks, writer_evidence
+from assistant.answering.compose import compose_span, writer_evidence
 from assistant.answering.evidence import ScoredSentence
+from assistant.answering.lists import list_blocks
 from assistant.answering.question import analyse
 
 
@@ -210,3 +211,77 @@ def test_the_writer_gets_only_the_item_a_focused_question_asks_about():
     ]
     evidence = writer_evidence(analyse("Innovatie in de zorg: wat valt daaronder?"), sentences, extra=2)
     assert [[x.text for x in group] for _, group in evidence] == [[sentences[1].text]]
+
+
+def test_an_enumeration_comes_with_the_sentence_that_spells_it_out_read_as_one():
+    sentences = [
+        s(
+            "De Board wil publieke en private financieringsbronnen aan de regio binden, via een lobbyagenda.",
+            0.90,
+            0,
+            0,
+        ),
+        s("Daarbij gaat het om Europese fondsen, Rijksprogramma's en risicokapitaal.", 0.84, 0, 1),
+        s("Kapitaal is nodig.", 0.80, 0, 2),
+    ]
+    span = compose_span(analyse("Welke financieringsbronnen wil de Board binden?"), sentences)
+    assert texts(span) == [x.text for x in sentences[:2]]
+    assert span.joined == frozenset({1})
+
+
+def test_a_following_sentence_that_only_continues_is_not_joined():
+    sentences = [
+        s("De Board wil publieke, private en Europese financieringsbronnen binden.", 0.90, 0, 0),
+        s("Daarbij is lobby belangrijk.", 0.84, 0, 1),
+    ]
+    span = compose_span(analyse("Welke financieringsbronnen wil de Board binden?"), sentences)
+    assert texts(span) == [sentences[0].text] and not span.joined
+
+
+def test_a_sentence_that_restates_the_question_gives_way_to_what_follows_it():
+    sentences = [
+        s("Voor de toekomst van Twente zijn het mkb en de start-ups van groot belang.", 0.92, 0, 0),
+        s("Zij zorgen voor de banen van morgen.", 0.85, 0, 1),
+        s("Met hun producten bieden zij oplossingen.", 0.83, 0, 2),
+        s("Kapitaal is nodig.", 0.82, 0, 3),
+    ]
+    span = compose_span(analyse("Waarom zijn het mkb en start-ups belangrijk voor de toekomst van Twente?"), sentences)
+    assert texts(span) == [sentences[1].text, sentences[2].text]
+
+
+def test_a_sentence_that_adds_to_the_question_is_the_answer_itself():
+    sentences = [
+        s("Het mkb en de start-ups zorgen voor de banen van morgen in Twente.", 0.92, 0, 0),
+        s("Zij bieden oplossingen.", 0.80, 0, 1),
+    ]
+    span = compose_span(analyse("Waarom zijn het mkb en start-ups belangrijk voor Twente?"), sentences)
+    assert texts(span) == [sentences[0].text]
+
+
+def test_two_things_called_by_the_asked_noun_are_a_list_without_a_comma():
+    sentences = [
+        s("De uitvoeringsorganisatie Twente Board Development ondersteunt de Board.", 0.92, 0, 0),
+        s("Signaleren en monitoren zijn de basistaken van de uitvoeringsorganisatie.", 0.88, 0, 1),
+        s("De Board kan projecten aanjagen, partijen verbinden en lobby organiseren.", 0.87, 1, 0, "B"),
+    ]
+    span = compose_span(analyse("Wat zijn de basistaken van Twente Board Development?"), sentences)
+    assert texts(span) == [sentences[1].text]
+
+
+def test_an_elaboration_is_rendered_as_the_rest_of_the_sentence_it_spells_out():
+    from assistant.answering.extractive import compose_extractive
+    from assistant.answering.span import Span
+    from assistant.retrieval import Passage, Retrieval
+    from ingest.model import Chunk
+
+    first = "De Board wil financieringsbronnen aan de regio binden."
+    second = "Daarbij gaat het om Europese fondsen, Rijksprogramma's en risicokapitaal."
+    chunk = Chunk("c0", "d", "D", 0, f"{first} {second}", None, "", None, None, "", "body", 0, 12)
+    retrieval = Retrieval("q", [Passage(chunk, 1.0)], None, {}, dense_top=0.9, dense_mean=0.5)
+    span = Span([s(first, 0.9, 0, 0), s(second, 0.85, 0, 1)], joined=frozenset({1}))
+    answer = compose_extractive("Welke bronnen?", "Welke bronnen?", retrieval, [], "nl", 4, span=span)
+    assert answer.answer == (
+        "De Board wil financieringsbronnen aan de regio binden: daarbij gaat het om Europese fondsen, "
+        "Rijksprogramma's en risicokapitaal. [1]"
+    )
+    assert answer.citations[0].quotes == [first, second]

@@ -1,0 +1,137 @@
+"""A span of evidence sentences and how sentences are read in their passage: a list with its
+intro, the sentence that continues or that a reference back points to, the one after.
+
+The composer (compose.py) and the list answers (lists.py) build on these.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.answering.evidence import ENUMERATION as _ENUMERATION
+from assistant.answering.evidence import ScoredSentence
+from ingest.dutch import fold, words
+
+# how far below the best sentence a sentence of the asked kind may score and still be chosen
+KIND_MARGIN = 0.06
+# a second sentence joins the best one only when it is this close (and adjacent, same passage)
+FOLLOW_MARGIN = 0.015
+# a sentence opening with a reference back ("Voor dat laatste ...") comes with the one before it
+_REFERS_BACK = re.compile(
+    r"^\s*(?:voor\s+(?:dat|dit)\s+laatste|daarvoor|hiervoor|daarmee|hiermee|hierdoor|daardoor|"
+    r"bovengenoemde|deze\s+\w+\s+(?:zijn|is|vormen)|for\s+the\s+latter|to\s+that\s+end)\b",
+    re.I,
+)
+# a reference back anywhere in a sentence's first words ("We hebben hiermee ...")
+POINTS_BACK = re.compile(r"^(?:\S+\s+){0,3}(?:hiermee|daarmee|hierdoor|daardoor|hierin|daarin|deze|dit)\b", re.I)
+_NAME = re.compile(r"(?<!^)(?<![.:;!?]\s)\b[A-ZÀ-Þ][\w'’&-]+")
+_CONTINUES = re.compile(
+    r"^\s*(?:het|dit|deze|die|dat|daarbij|daarmee|zo|ook|hierbij|hiermee|dat\s+betekent|it|this|these|that|so)\b", re.I
+)
+
+
+@dataclass
+class Span:
+    """Sentences that answer, in reading order; `lines` keeps a list's items on lines of their own."""
+
+    sentences: list[ScoredSentence]
+    overview: bool = False
+    exact: bool = False  # the span is the answer itself (an item headed by what was asked): nothing beside it
+    # sentences (by index) read as the continuation of the one before: "A: daarbij gaat het om B, C"
+    joined: frozenset[int] = frozenset()
+
+
+def is_item(s: ScoredSentence) -> bool:
+    return s.text.lstrip().startswith("- ")
+
+
+def is_intro(s: ScoredSentence) -> bool:
+    return s.text.rstrip().endswith(":")
+
+
+def by_passage(sentences: Sequence[ScoredSentence]) -> dict[int, list[ScoredSentence]]:
+    groups: dict[int, list[ScoredSentence]] = {}
+    for s in sentences:
+        groups.setdefault(s.passage_index, []).append(s)
+    for group in groups.values():
+        group.sort(key=lambda s: s.position)
+    return groups
+
+
+def dedupe(sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """Overlap sentences repeat at chunk boundaries: keep the first of each text."""
+    seen: set[str] = set()
+    out = []
+    for s in sentences:
+        key = " ".join(s.text.split()).lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(s)
+    return out
+
+
+def best_of(candidates: Sequence[ScoredSentence], top: ScoredSentence, margin: float) -> ScoredSentence:
+    good = [s for s in candidates if s.score >= top.score - margin]
+    return max(good, key=lambda s: s.score) if good else top
+
+
+def with_list(chosen: ScoredSentence, sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """A sentence that introduces a list (or is one of its items) comes with the whole list."""
+    group = dedupe(by_passage(sentences)[chosen.passage_index])
+    idx = next(i for i, s in enumerate(group) if s.position == chosen.position or s.text == chosen.text)
+    if not (is_intro(chosen) or is_item(chosen)):
+        return [chosen]
+    start = idx
+    while start > 0 and is_item(group[start]):
+        start -= 1
+    end = idx + 1
+    while end < len(group) and is_item(group[end]):
+        end += 1
+    return group[start:end]
+
+
+def next_in_passage(chosen: ScoredSentence, sentences: Sequence[ScoredSentence]) -> ScoredSentence | None:
+    group = dedupe(by_passage(sentences)[chosen.passage_index])
+    idx = next((i for i, s in enumerate(group) if s.text == chosen.text), None)
+    return group[idx + 1] if idx is not None and idx + 1 < len(group) else None
+
+
+def then_next(
+    chosen: ScoredSentence, sentences: Sequence[ScoredSentence], always: bool = False, enumeration: bool = False
+) -> list[ScoredSentence]:
+    """The chosen sentence and, when it continues the thought (or, with `enumeration`, when it
+    enumerates what the chosen one announces), the next one of its passage."""
+    group = dedupe(by_passage(sentences)[chosen.passage_index])
+    idx = next((i for i, s in enumerate(group) if s.text == chosen.text), None)
+    if idx is None or idx + 1 >= len(group):
+        return [chosen]
+    nxt = group[idx + 1]
+    close = nxt.score >= chosen.score - FOLLOW_MARGIN
+    if always or close or _CONTINUES.match(nxt.text) or (enumeration and _ENUMERATION.search(nxt.text)):
+        return [chosen, *(with_list(nxt, sentences) if is_intro(nxt) else [nxt])]
+    return [chosen]
+
+
+def with_previous(span: list[ScoredSentence], sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """A span that opens with a reference back ("Voor dat laatste ...") starts one sentence earlier."""
+    first = span[0]
+    if not (_REFERS_BACK.match(first.text) or POINTS_BACK.search(first.text)):
+        return span
+    group = dedupe(by_passage(sentences)[first.passage_index])
+    idx = next((i for i, s in enumerate(group) if s.text == first.text), 0)
+    if idx == 0 or is_item(group[idx - 1]):
+        return span
+    return [group[idx - 1], *span]
+
+
+def mentions(sentence: str, term: str) -> bool:
+    """The sentence names the term: all its content words (folded, as prefixes for Dutch endings)."""
+    needed = [fold(w)[:7] for w in words(term) if len(w) > 2]
+    have = [fold(w) for w in words(sentence)]
+    return bool(needed) and all(any(h.startswith(n) for h in have) for n in needed)
+
+
+def names_in(text: str) -> int:
+    return len(_NAME.findall(text))
