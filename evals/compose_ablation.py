@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from assistant.answering import compose, lists, span
+from assistant.answering import compose, lists, question, service, span
 from assistant.settings import Settings
 from evals import datasets
 from evals.harness import Run, evaluate_system
@@ -26,8 +27,13 @@ from evals.scoring import by_split
 from evals.systems import PIPELINE_CONFIGS, CachingEmbedder, default_config_name
 from ingest.embedding import make_embedder
 
-# rule -> (function of the composer's modules, what it is replaced with)
-RULES: dict[str, tuple[str, Callable]] = {
+# "welke burgemeester" read as a plain fact, as before role nouns counted in the singular
+_PLURAL_ROLES_ONLY = question._NAMES.pattern.replace(
+    "wethouders?|burgemeesters?|gedeputeerden?|voorzitters?|directeuren|directeurs?|bestuurders?|",
+    "wethouders|burgemeesters|gedeputeerden|voorzitters|directeuren|directeurs|",
+).replace("aldermen|alderman|mayors?|chairs?|directors?|", "aldermen|mayors|chairs|directors|")
+# rule -> (function or pattern of the answer modules, what it is replaced with)
+RULES: dict[str, tuple[str, Callable | re.Pattern]] = {
     "member lines the question names": ("matching_items", lambda form, items: items),
     "a question's focus: the item headed by it": ("_about_focus", lambda focus, ranked: None),
     "amount intro without its list": ("_number_in_intro", lambda chosen: False),
@@ -38,8 +44,13 @@ RULES: dict[str, tuple[str, Callable]] = {
     "list: an elaboration read as one sentence": ("_spells_out", lambda before, after: False),
     "restating sentence gives way to what follows": ("_past_restatement", lambda span, sentences, form: span),
     "list: two things called by the asked noun": ("_names_noun_pair", lambda sentence, form: False),
+    "follow-up: 'another' leaves out what was answered": (
+        "besides_previous",
+        lambda sentences, question, history: sentences,
+    ),
+    "names: a singular role noun asks for a person": ("_NAMES", re.compile(_PLURAL_ROLES_ONLY, re.I)),
 }
-MODULES = (compose, lists, span)
+MODULES = (compose, lists, span, service, question)
 FIGURES = ("acceptable", "complete", "first", "length", "fact_recall", "nf_recall", "refused")
 
 

@@ -2,7 +2,7 @@
 
 Every question and conversation becomes an `EvalItem` (one shape for both). Subsets:
 ``dev`` / ``test`` (the split field), ``all``, and ``ci``: a fixed, fast selection across every
-question kind plus a few conversations (see `ci_subset`).
+question kind plus a few conversations (evals/data/ci_subset.json, see `ci_subset`).
 
 Two evaluation sets (`EVAL_SETS`): ``plan``, the questions and conversations above over an index
 of corpus/ (the plan), and ``multidoc``, evals/data/multidoc_questions.jsonl over an index of the
@@ -25,6 +25,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 QUESTIONS = DATA_DIR / "questions.jsonl"
 CONVERSATIONS = DATA_DIR / "conversations.jsonl"
 IDEAS = DATA_DIR / "portfolio_ideas.jsonl"
+CI_SUBSET = DATA_DIR / "ci_subset.json"
 PLAN = REPO_ROOT / "corpus" / "twente-board-strategisch-plan-2020-2025.md"
 MULTIDOC_QUESTIONS = DATA_DIR / "multidoc_questions.jsonl"
 FIXTURES_DIR = DATA_DIR / "documents"  # invented test documents (see its README.md), not policy papers
@@ -171,7 +172,7 @@ def _evenly(items: list, n: int) -> list:
     return [items[round(i * step)] for i in range(n)]
 
 
-def ci_subset(questions: list[EvalItem], conversations: list[EvalItem]) -> list[EvalItem]:
+def spread_ci(questions: list[EvalItem], conversations: list[EvalItem]) -> list[EvalItem]:
     """Questions per kind as in CI_PER_KIND (spread evenly by id over dev and test) + 6 conversations."""
     out: list[EvalItem] = []
     for kind, n in CI_PER_KIND.items():
@@ -179,6 +180,16 @@ def ci_subset(questions: list[EvalItem], conversations: list[EvalItem]) -> list[
         out += _evenly(of_kind, n)
     out += _evenly(sorted(conversations, key=lambda c: c.id), CI_CONVERSATIONS)
     return out
+
+
+def ci_subset(questions: list[EvalItem], conversations: list[EvalItem]) -> list[EvalItem]:
+    """The fixed ci selection (CI_SUBSET's ids, made by `spread_ci`), in its order."""
+    by_id = {x.id: x for x in [*questions, *conversations]}
+    ids = json.loads(CI_SUBSET.read_text(encoding="utf-8"))["ids"]
+    missing = [i for i in ids if i not in by_id]
+    if missing:
+        raise ValueError(f"{CI_SUBSET.name} names items that are not in the data: {', '.join(missing)}")
+    return [by_id[i] for i in ids]
 
 
 def select(
@@ -252,3 +263,11 @@ def select_ideas(subset: str, ideas: list[dict] | None = None) -> list[dict]:
 
 def plan_text(path: Path = PLAN) -> str:
     return path.read_text(encoding="utf-8")
+
+
+if __name__ == "__main__":  # python -m evals.datasets --spread-ci: the ids a fresh spread would choose
+    import sys
+
+    if sys.argv[1:] != ["--spread-ci"]:
+        raise SystemExit("usage: python -m evals.datasets --spread-ci")
+    print(json.dumps([x.id for x in spread_ci(load_questions(), load_conversations())]))

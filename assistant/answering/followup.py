@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Protocol, TypeVar
 
 from assistant.schema import ChatMessage
+from ingest.dutch import FUNCTION_WORDS, fold, words
 from ingest.language import detect_language
 
 ORDINALS = {
@@ -157,3 +159,42 @@ def condense(question: str, history: list[ChatMessage] | None) -> str:
     if users:
         return f"{users[-1]} {question}"
     return question
+
+
+# "welke andere burgemeester", "what else", "besides those": something other than what was answered
+_OTHER = re.compile(r"\b(?:andere?|anders|nog\s+meer|verder\s+nog|other|else|another|besides)\b", re.I)
+# a sentence the previous answer gave already: this share of its words in that answer, or of the
+# answer's words in it (the answer may paraphrase it, or quote it in full)
+SAID_BEFORE_SHARE = 0.6
+
+
+class _Sentence(Protocol):
+    text: str
+
+
+S = TypeVar("S", bound=_Sentence)
+
+
+def besides_previous(sentences: list[S], question: str, history: list[ChatMessage] | None) -> list[S]:
+    """The sentences, without those the previous answer gave, when the question asks for something
+    besides it ("welke andere burgemeester ..."); all of them when that would leave none."""
+    if not history or not _OTHER.search(question):
+        return sentences
+    answers = [m.content for m in history if m.role == "assistant" and m.content.strip()]
+    if not answers:
+        return sentences
+    previous = _MARKER.sub("", html.unescape(answers[-1]))
+    return [s for s in sentences if not said_before(s.text, previous)] or sentences
+
+
+def _content(text: str) -> set[str]:
+    return {fold(w)[:7] for w in words(text) if len(w) > 2 and w not in FUNCTION_WORDS}
+
+
+def said_before(sentence: str, answer: str) -> bool:
+    """Whether `answer` already said what `sentence` says (compared as content words)."""
+    own, said = _content(sentence), _content(answer)
+    if not own or not said:
+        return False
+    shared = len(own & said)
+    return max(shared / len(own), shared / len(said)) >= SAID_BEFORE_SHARE

@@ -85,8 +85,8 @@ _HOW = re.compile(r"^\s*(?:hoe|how|op\s+welke\s+(?:manier|wijze)|in\s+what\s+way
 _PEOPLE = (
     r"organisaties|organisatie|partijen|partij|bedrijven|instellingen|kennisinstellingen|personen|mensen|overheden|"
     r"gemeenten|leden|plaatsen|steden|landen|regio'?s|bestuurders|initiatieven|partners|"
-    r"wethouders|burgemeesters|gedeputeerden|voorzitters|directeuren|directeurs|"
-    r"aldermen|mayors|chairs|directors|"
+    r"wethouders?|burgemeesters?|gedeputeerden?|voorzitters?|directeuren|directeurs?|bestuurders?|"
+    r"aldermen|alderman|mayors?|chairs?|directors?|"
     r"organi[sz]ations?|parties|companies|institutions|people|persons|members|places|cities|countries|regions|"
     r"governments|municipalities|initiatives|partners|groups"
 )

@@ -13,6 +13,7 @@ import html
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 
 from assistant.answering.citations import check_citations, citation_for, quoted_citation
 from assistant.answering.compose import writer_evidence
@@ -20,7 +21,7 @@ from assistant.answering.documents import NamesCache, name_documents
 from assistant.answering.events import Event, final_answer
 from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, scored_for
 from assistant.answering.extractive import compose_extractive, not_found_answer, quoted_span
-from assistant.answering.followup import condense, is_follow_up, ordinal_of
+from assistant.answering.followup import besides_previous, condense, is_follow_up, ordinal_of
 from assistant.answering.prompts import answer_messages, condense_messages, evidence_messages
 from assistant.answering.question import analyse
 from assistant.answering.requests import check_question, check_scope, checked_history
@@ -160,6 +161,7 @@ class AnswerService:
                 )
                 sentences = self._scored(search, retrieval, retriever)
                 timings["fuse_translated"] = _ms(t)
+            sentences = besides_previous(sentences, question, history)  # "welke andere ...?"
             if not evidence.answerable:
                 answer = not_found_answer(question, standalone, retrieval, lang, backend)
                 yield from _emit(answer, backend, timings, started, notice)
@@ -170,7 +172,12 @@ class AnswerService:
                 timings["generate"] = _ms(t)
                 yield from _emit(answer, backend, timings, started, notice)
                 return
-            form = analyse(standalone) if self.settings.question_aware_answers else None
+            # the Dutch translation names what is asked in the documents' words (a list's noun, an
+            # item's head), which the composer matches against the sentences
+            asked = search if translated and self.settings.compose_from_translation else standalone
+            form = analyse(asked) if self.settings.question_aware_answers else None
+            if form is not None and asked is not standalone:
+                form = replace(form, language="en")
             span = quoted_span(sentences, self.settings.max_answer_sentences, form)
             # an exact span (a member line, an item headed by what was asked) is translated rather
             # than rewritten: the model garbles names and roles when it copies them

@@ -109,6 +109,14 @@ def test_ci_subset_is_deterministic_and_covers_every_kind(questions, conversatio
     assert len({x.id for x in ci}) == len(ci)
 
 
+def test_the_ci_list_is_the_spread_over_the_items_it_was_made_from(questions, conversations):
+    """Growing the set does not move the ci subset: the fixed list is the spread over the items
+    of the day it was made (ids q... and a...; the b... questions were written later)."""
+    made_from = [q for q in questions if q.id[0] in "qa"]
+    ci = datasets.select("ci", questions, conversations)
+    assert [x.id for x in datasets.spread_ci(made_from, conversations)] == [x.id for x in ci]
+
+
 def test_subsets(questions, conversations):
     n = len(questions) + len(conversations)
     dev, test = datasets.select("dev"), datasets.select("test")

@@ -19,6 +19,8 @@ from assistant.answering.question import analyse
         ("Wie is de voorzitter van de Twente Board?", "names"),
         ("Which organisations support start-ups?", "names"),
         ("Met welke gemeenten werkt Twente samen?", "names"),
+        ("En welke andere burgemeester zit er nog in de board?", "names"),
+        ("Which mayor sits on the board?", "names"),
         ("In welk jaar eindigt het plan?", "date"),
         ("When does the plan end?", "date"),
         ("Hoeveel topwerklocaties zijn er?", "amount"),
