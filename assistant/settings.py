@@ -94,10 +94,6 @@ class Settings(BaseSettings, IngestConfig):
     translate_queries: bool = Field(
         default=False, description="with a language model: an English question is searched for in Dutch"
     )
-    compose_from_translation: bool = Field(
-        default=False,
-        description="with translate_queries: the composer reads what is asked from the Dutch translation",
-    )
     translated_search: Literal["replace", "fuse"] = Field(
         default="fuse",
         description="with translate_queries: the Dutch question replaces the English one everywhere, or only "

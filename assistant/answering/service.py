@@ -13,7 +13,6 @@ import html
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 
 from assistant.answering.citations import check_citations, citation_for, quoted_citation
 from assistant.answering.compose import writer_evidence
@@ -172,12 +171,7 @@ class AnswerService:
                 timings["generate"] = _ms(t)
                 yield from _emit(answer, backend, timings, started, notice)
                 return
-            # the Dutch translation names what is asked in the documents' words (a list's noun, an
-            # item's head), which the composer matches against the sentences
-            asked = search if translated and self.settings.compose_from_translation else standalone
-            form = analyse(asked) if self.settings.question_aware_answers else None
-            if form is not None and asked is not standalone:
-                form = replace(form, language="en")
+            form = analyse(standalone) if self.settings.question_aware_answers else None
             span = quoted_span(sentences, self.settings.max_answer_sentences, form)
             # an exact span (a member line, an item headed by what was asked) is translated rather
             # than rewritten: the model garbles names and roles when it copies them
