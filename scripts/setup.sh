@@ -13,8 +13,18 @@ $PIP install --upgrade pip
 $PIP install torch==2.13.0
 extras="llm"
 if [ "${1:-}" = "--dev" ]; then extras="llm,dev"; fi
-echo "installing the project and its pinned dependencies (first run: ~6 min, llama.cpp compiles)..." >&2
+echo "installing the project and its pinned dependencies (first run: ~10 min, llama.cpp compiles)..." >&2
+# llama.cpp is built for any x86-64 with AVX2, not with -march=native: on CPUs with AMX (Sapphire
+# Rapids VMs) the native build's AMX kernels crash on the first prompt (ggml-org/llama.cpp#20824)
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
 $PIP install -c constraints.txt -e ".[${extras}]"
+# a wheel built natively before (pip's cache keeps it) is rebuilt the portable way
+if .venv/bin/python -c "import llama_cpp, sys; sys.exit('AMX_INT8 = 1' in llama_cpp.llama_print_system_info().decode())" 2>/dev/null; then
+  :
+else
+  echo "rebuilding llama-cpp-python without AMX (~8 min)..." >&2
+  $PIP install --no-cache-dir --force-reinstall --no-deps -c constraints.txt llama-cpp-python
+fi
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 apt_updated=""
 apt_install() {
