@@ -248,10 +248,12 @@ def evaluate(
 
 @app.command()
 def bench(
-    what: str = typer.Argument("all", help="ingest | query | llm | scale | all"),
+    what: str = typer.Argument("all", help="ingest | query | llm | portfolio | scale | all"),
     out: Annotated[Path | None, typer.Option("--out")] = None,
     chunks: int | None = typer.Option(None, "--chunks", help="scale: chunks embedded for real in the ingest ratio"),
-    questions: int | None = typer.Option(None, "--questions", help="llm: how many questions (default 3)"),
+    questions: int | None = typer.Option(
+        None, "--questions", help="llm: how many questions (default 3); portfolio: how many ideas (default 6)"
+    ),
 ):
     """Benchmarks that print figures beside a baseline measured in the same run."""
     from evals.bench.cli import main as run_bench

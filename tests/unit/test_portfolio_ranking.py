@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from support.fakes import make_citation
 
-from assistant.portfolio.explain import compose_parts, drop_misattributed
+from assistant.portfolio.explain import compose_parts, drop_misattributed, llm_messages
 from assistant.portfolio.plan import Topic
 from assistant.portfolio.plan_model import mark_shared
 from assistant.portfolio.scoring import IdeaScores, TopicScore, levels, ranked, score_topic, verdict_of
+from assistant.retrieval import Passage
 from assistant.schema import ActionLineMatch, PlanCondition, PortfolioMatch
 from assistant.settings import Settings
 from ingest.model import Chunk
@@ -170,3 +171,31 @@ def test_a_sentence_naming_one_portfolio_but_citing_another_is_dropped():
     kept, dropped = drop_misattributed(text, names)
     assert dropped == ["De Circulaire economie speelt een rol in regionale productiewaardeketens. [1]"]
     assert "Innovatie in de zorg door de sensoren. [2]" in kept and "energie. [3]" in kept
+
+
+def _prompt(lang: str, idea: str) -> list[dict]:
+    _, matches = _scores_and_matches(["strong", "none", "none", "none"])
+    sources = []
+    for m in matches:
+        chunk = Chunk(
+            chunk_id=f"c{m.id}", doc_id="plan", doc_title="Plan", ordinal=0, text=f"{m.name}: focus op {m.id}. Daarbij stimuleren we investeringen in {m.id}.",
+            section_number="6.1", section_title="Focus", chapter_number="6", chapter_title="Ecosysteem",
+            heading_path="Focus", kind="list", start=0, end=10,
+        )  # fmt: skip
+        sources.append((Passage(chunk, score=1.0), m.evidence[0]))
+    return llm_messages(lang, idea, matches, matches, sources)
+
+
+def test_the_model_prompt_starts_alike_in_both_languages_and_asks_for_the_language_at_the_end():
+    nl, en = _prompt("nl", "Een zorgrobot voor thuis."), _prompt("en", "A care robot at home.")
+    assert nl[0] == en[0]  # one instruction for both languages
+    sources = nl[1]["content"].split("\n\n")[0]
+    assert all(f"[{k}] " in sources for k in range(1, 5))
+    assert en[1]["content"].startswith(sources)  # the four portfolio texts come first in both
+    assert "focus op digitalisering." in sources and "Daarbij" not in sources  # only their focus lines
+    assert (
+        nl[1]["content"]
+        .rstrip()
+        .endswith("Schrijf nu in het Nederlands waarom (1 of 2 zinnen, elke zin met een nummer).")
+    )
+    assert "in English" in en[1]["content"].splitlines()[-1]
