@@ -16,7 +16,7 @@ from evals.figures import percentile, ratio
 from evals.serving import RssSampler
 
 
-class _RecordingGenerator:
+class RecordingGenerator:
     """Wraps the real LlamaCppGenerator for the service run: records the messages it is given
     (so the bare run can use the very same prompt) and resets the model's KV cache first (so
     neither run profits from a prompt prefix the other left behind)."""
@@ -108,7 +108,7 @@ def bench_llm(settings: Settings, embedder=None, questions: int = 3) -> dict:
     llm = real.load()
     load_s = time.perf_counter() - t
     load_peak_mb = sampler.stop()
-    recorder = _RecordingGenerator(real)
+    recorder = RecordingGenerator(real)
 
     def count(text: str) -> int:
         return len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)) if text else 0

@@ -13,36 +13,24 @@ import time
 
 from assistant.settings import Settings
 from evals.bench.common import shipped_index
+from evals.bench.llm import RecordingGenerator
 from evals.datasets import load_ideas
 from evals.figures import percentile, ratio
 
 
-class _Recorder:
-    """The real generator, recording each prompt and what came back; `reset` empties the KV cache
-    before a call (a cold start), else the cache is what the previous call left."""
+class _Recorder(RecordingGenerator):
+    """The real generator, recording each prompt with what came back and its token counts;
+    `reset` empties the KV cache before a call (a cold start)."""
 
     def __init__(self, inner):
-        self.inner = inner
-        self.name = inner.name
-        self.reset = True
-        self.calls: list[dict] = []
-
-    @property
-    def loaded(self) -> bool:
-        return self.inner.loaded
-
-    def load(self):
-        return self.inner.load()
+        super().__init__(inner)
+        self.records: list[dict] = []
 
     def stream(self, messages, max_tokens, temperature=0.0, usage=None):
-        if self.reset:
-            self.inner.load().reset()
         usage = {} if usage is None else usage
-        pieces: list[str] = []
-        for piece in self.inner.stream(messages, max_tokens, temperature, usage):
-            pieces.append(piece)
-            yield piece
-        self.calls.append({"messages": messages, "max_tokens": max_tokens, "text": "".join(pieces), **usage})
+        pieces = list(super().stream(messages, max_tokens, temperature, usage))
+        self.records.append({"messages": messages, "max_tokens": max_tokens, "text": "".join(pieces), **usage})
+        yield from pieces
 
 
 def bench_ideas(n: int) -> list[dict]:
@@ -90,7 +78,7 @@ def bench_portfolio(settings: Settings, embedder=None, questions: int = 6) -> di
                 t = time.perf_counter()
                 cold_fit = service.check(text, backend="llamacpp")
                 cold = time.perf_counter() - t
-                call = recorder.calls[-1]
+                call = recorder.records[-1]
                 bare = _bare(llm, call["messages"], call["max_tokens"], real.seed)
                 warm = math.nan
                 if k:  # the cache holds the previous idea's prompt: the steady state of a service
