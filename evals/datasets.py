@@ -249,8 +249,9 @@ def select_set(eval_set: str, subset: str) -> list[EvalItem]:
 
 def question_texts(subset: str = "all") -> list[str]:
     """The subset's single questions (no conversations), as text: what the benchmarks ask."""
-    single = {q.id for q in load_questions()}
-    return [q.question for q in select(subset) if q.id in single]
+    questions = load_questions()
+    single = {q.id for q in questions}
+    return [q.question for q in select(subset, questions=questions) if q.id in single]
 
 
 def select_ideas(subset: str, ideas: list[dict] | None = None) -> list[dict]:

@@ -58,7 +58,7 @@ def _llm_questions(n: int) -> list[str]:
     return picked
 
 
-def _bare_llama_run(llm, messages, max_tokens, temperature, seed) -> dict:
+def bare_llama_run(llm, messages, max_tokens, temperature, seed) -> dict:
     llm.reset()
     pieces, first, last = [], None, None
     t0 = time.perf_counter()
@@ -151,7 +151,7 @@ def bench_llm(settings: Settings, embedder=None, questions: int = 3) -> dict:
 
                 def bare_run() -> dict:
                     messages, max_tokens, temperature = recorder.calls[-1]
-                    return _bare_llama_run(llm, messages, max_tokens, temperature, real.seed)
+                    return bare_llama_run(llm, messages, max_tokens, temperature, real.seed)
 
                 # A B B A: service, bare, bare, service -- a drift in machine load hits both alike
                 asked = len(recorder.calls)
@@ -161,7 +161,7 @@ def bench_llm(settings: Settings, embedder=None, questions: int = 3) -> dict:
                 runs = [
                     ("svc", first_svc),
                     ("bare", bare_run()),
-                    ("ref", _bare_llama_run(llm, reference, settings.llm_max_tokens, 0.0, real.seed)),
+                    ("ref", bare_llama_run(llm, reference, settings.llm_max_tokens, 0.0, real.seed)),
                     ("bare", bare_run()),
                     ("svc", service_run(q)),
                 ]
@@ -169,7 +169,7 @@ def bench_llm(settings: Settings, embedder=None, questions: int = 3) -> dict:
                 if previous is not None:
                     # steady state: the model last ran another question's prompt, as in a running
                     # service; llama.cpp reuses the prefix both share (system prompt, template)
-                    _bare_llama_run(llm, previous, settings.llm_max_tokens, 0.0, real.seed)
+                    bare_llama_run(llm, previous, settings.llm_max_tokens, 0.0, real.seed)
                     recorder.reset = False
                     try:
                         runs.append(("warm", service_run(q)))

@@ -13,7 +13,7 @@ import time
 
 from assistant.settings import Settings
 from evals.bench.common import shipped_index
-from evals.bench.llm import RecordingGenerator
+from evals.bench.llm import RecordingGenerator, bare_llama_run
 from evals.datasets import load_ideas
 from evals.figures import percentile, ratio
 
@@ -40,16 +40,6 @@ def bench_ideas(n: int) -> list[dict]:
     en = [i for i in ideas if i["language"] == "en"]
     picked = [x for pair in zip(nl, en, strict=False) for x in pair]
     return picked[:n]
-
-
-def _bare(llm, messages: list[dict], max_tokens: int, seed: int) -> float:
-    llm.reset()
-    t = time.perf_counter()
-    for _ in llm.create_chat_completion(
-        messages=messages, max_tokens=max_tokens, temperature=0.0, seed=seed, stream=True
-    ):
-        pass
-    return time.perf_counter() - t
 
 
 def bench_portfolio(settings: Settings, embedder=None, questions: int = 6) -> dict:
@@ -79,11 +69,11 @@ def bench_portfolio(settings: Settings, embedder=None, questions: int = 6) -> di
                 cold_fit = service.check(text, backend="llamacpp")
                 cold = time.perf_counter() - t
                 call = recorder.records[-1]
-                bare = _bare(llm, call["messages"], call["max_tokens"], real.seed)
+                bare = bare_llama_run(llm, call["messages"], call["max_tokens"], 0.0, real.seed)["total"]
                 warm = math.nan
                 if k:  # the cache holds the previous idea's prompt: the steady state of a service
                     previous = rows[-1]["messages"]
-                    _bare(llm, previous, 1, real.seed)
+                    bare_llama_run(llm, previous, 1, 0.0, real.seed)
                     recorder.reset = False
                     t = time.perf_counter()
                     service.check(text, backend="llamacpp")
