@@ -66,6 +66,9 @@ class Settings(BaseSettings, IngestConfig):
     # holds, each term weighted by its rarity among the candidate sentences (idf) or all alike
     sentence_lexical_weight: float = 0.1
     sentence_lexical_idf: bool = True
+    # ... and for an English question, this x the share of its words' roots a Dutch sentence
+    # shares (technology / technologie); 0: the Dutch terms with sentence_lexical_weight
+    sentence_cognate_weight: float = 0.2
     question_aware_answers: bool = Field(
         default=True, description="compose the span the question's kind asks for (off: the best sentences)"
     )

@@ -49,6 +49,11 @@ RULES: dict[str, tuple[str, Callable | re.Pattern]] = {
         lambda sentences, question, history: sentences,
     ),
     "names: a singular role noun asks for a person": ("_NAMES", re.compile(_PLURAL_ROLES_ONLY, re.I)),
+    "an English noun found by its Dutch cognates": ("names_cognates", lambda sentence, term: False),
+    "list: an elliptic compound pair (textiel- en staalindustrie)": (
+        "_PAIR",
+        re.compile(r"\b\w{3,}\s+(?:en|and)\s+\w{3,}\b"),
+    ),
 }
 MODULES = (compose, lists, span, service, question)
 FIGURES = ("acceptable", "complete", "first", "length", "fact_recall", "nf_recall", "refused")

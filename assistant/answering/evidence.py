@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answering.cognates import english_roots, roots_in
 from assistant.answering.not_found_rules import NOT_FOUND_RULES
 from assistant.answering.question import analyse
 from assistant.retrieval import Retrieval
@@ -110,12 +111,17 @@ def score_sentences(
     max_passages: int = 4,
     lexical_weight: float = 0.1,
     idf: bool = False,
+    cognate_weight: float = 0.0,
 ) -> list[ScoredSentence]:
     """Every sentence of the best passages, scored by its cosine with the question plus
     `lexical_weight` x the share of the question's terms it holds (with `idf`, each term weighted
     by how rare it is among these sentences: "basistaken" counts, "Twente" hardly) plus a small
-    bonus for the passage's rank."""
-    q_terms = set(analyzer.tokens(question, join_pairs=True))
+    bonus for the passage's rank. With `cognate_weight`, an English question's terms are the
+    roots of its words that Dutch shares (cognates.py), weighted by that instead."""
+    roots = english_roots(question) if cognate_weight and detect_language(question) == "en" else []
+    if roots:
+        lexical_weight = cognate_weight
+    q_terms = set(roots) if roots else set(analyzer.tokens(question, join_pairs=True))
     qv = retrieval.query_vector
     rows: list[tuple[str, int, int, float, set[str], str, str, str]] = []
     for pi, passage in enumerate(retrieval.passages[:max_passages]):
@@ -133,7 +139,8 @@ def score_sentences(
                 if x
             )
             for s, d in zip(sentences, dense, strict=True):
-                rows.append((s, pi, position, float(d), content_terms(analyzer, s), key, label, chunk.kind))
+                terms = roots_in(roots, s) if roots else content_terms(analyzer, s)
+                rows.append((s, pi, position, float(d), terms, key, label, chunk.kind))
                 position += 1
     weight = _term_weights(q_terms, [r[4] for r in rows]) if idf else dict.fromkeys(q_terms, 1.0)
     total = sum(weight.values())
@@ -158,6 +165,7 @@ def scored_for(
         analyzer,
         lexical_weight=settings.sentence_lexical_weight,
         idf=settings.sentence_lexical_idf,
+        cognate_weight=settings.sentence_cognate_weight,
     )
 
 

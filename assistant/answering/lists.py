@@ -43,7 +43,8 @@ _ELABORATES = re.compile(
     r"|^\s*(?:denk\s+aan|bijvoorbeeld|zoals|onder\s+meer|waaronder|namelijk|such\s+as|for\s+example|think\s+of)\b",
     re.I,
 )
-_PAIR = re.compile(r"\b\w{3,}\s+(?:en|and)\s+\w{3,}\b")
+# "A en B", and Dutch's elliptic compounds "textiel- en staalindustrie"
+_PAIR = re.compile(r"\b\w{3,}-?\s+(?:en|and)\s+\w{3,}\b")
 
 
 def list_blocks(sentences: Sequence[ScoredSentence]) -> list[list[ScoredSentence]]:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from assistant.answering.cognates import english_roots, roots_in
 from assistant.answering.evidence import ENUMERATION as _ENUMERATION
 from assistant.answering.evidence import ScoredSentence
 from ingest.dutch import fold, words
@@ -127,10 +128,19 @@ def with_previous(span: list[ScoredSentence], sentences: Sequence[ScoredSentence
 
 
 def mentions(sentence: str, term: str) -> bool:
-    """The sentence names the term: all its content words (folded, as prefixes for Dutch endings)."""
+    """The sentence names the term: all its content words (folded, as prefixes for Dutch endings),
+    or, for a term in English, the Dutch cognates of them all (industries / staalindustrie)."""
     needed = [fold(w)[:7] for w in words(term) if len(w) > 2]
     have = [fold(w) for w in words(sentence)]
-    return bool(needed) and all(any(h.startswith(n) for h in have) for n in needed)
+    if bool(needed) and all(any(h.startswith(n) for h in have) for n in needed):
+        return True
+    return names_cognates(sentence, term)
+
+
+def names_cognates(sentence: str, term: str) -> bool:
+    """Every English word of the term has a Dutch cognate in the sentence."""
+    roots = english_roots(term)
+    return bool(roots) and len(roots_in(roots, sentence)) == len(roots)
 
 
 def names_in(text: str) -> int:

@@ -285,3 +285,19 @@ def test_an_elaboration_is_rendered_as_the_rest_of_the_sentence_it_spells_out():
         "Rijksprogramma's en risicokapitaal. [1]"
     )
     assert answer.citations[0].quotes == [first, second]
+
+
+def test_an_english_list_question_finds_its_noun_in_a_dutch_elliptic_compound_pair():
+    sentences = [
+        s("Van oudsher is Twente sterk in techniek.", 0.90, 0, 0),
+        s("Dankzij de florerende textiel- en staalindustrie heeft Twente haar sporen verdiend.", 0.88, 0, 1),
+        s(
+            "De topwerklocaties Kennispark, High Tech Systems Park, Technology Base en XL Park trekken bedrijven.",
+            0.89,
+            1,
+            0,
+            "B",
+        ),
+    ]
+    span = compose_span(analyse("Which historic industries made Twente strong in technology?"), sentences)
+    assert texts(span) == [sentences[1].text]
