@@ -68,7 +68,10 @@ def own_words(answer: str) -> str:
     """The answer's own words: list items and quoted passages left out (they may stay Dutch)."""
     lines = [ln for ln in prose_of(answer).splitlines() if ln.strip() and not ln.lstrip().startswith(("-", "•", "*"))]
     text = " ".join(lines)
-    return re.sub(r"[\"“”„][^\"“”„]{0,400}[\"“”]", " ", text)
+    text = re.sub(r"[\"“”„][^\"“”„]{0,400}[\"“”]", " ", text)
+    # 'single quotes' too, but not an apostrophe (portfolio's, don't): no letter before the
+    # opening mark or after the closing one
+    return re.sub(r"(?<!\w)['‘][^'‘’\n]{1,400}['’](?!\w)", " ", text)
 
 
 def word_count(answer: str) -> int:

@@ -85,3 +85,13 @@ def test_first_unit_takes_the_list_an_intro_announces():
 def test_list_length_grows_with_items():
     assert max_words_for("list", LIST_FACTS) > max_words_for("list", LIST_FACTS[:1])
     assert max_words_for("names", [], 12) == 12
+
+
+def test_dutch_quoted_in_single_quotes_is_not_the_answers_own_words():
+    answer = "Besides income, the Planbureau looks at 'gezondheid en leefomgeving' and 'samenleving en welzijn'. [1]"
+    assert "gezondheid" not in own_words(answer) and "looks at" in own_words(answer)
+    assert checks(answer, language="en", facts=[["gezondheid"]])["language"] is True
+    assert (
+        own_words("The Board's four portfolio's are what it's about.")
+        == "The Board's four portfolio's are what it's about."
+    )
