@@ -83,6 +83,8 @@ def bench_scale(
     embedder=None,
     modes: tuple[str, ...] = ("embedded", "http"),
     questions_subset: str = "ci",
+    max_questions: int | None = None,
+    shipped_corpus: Path | None = None,
 ) -> dict:
     """See the module doc and evals/BENCHMARKS.md. `chunks` (default 1,000): size of the corpus
     whose ingest is timed with the real embedder; `big` (10,000): size of the store that query
@@ -91,14 +93,18 @@ def bench_scale(
     With ``chunks >= big`` the run is *full*: the big corpus itself is ingested with the real
     embedder in every mode, that real store is the one queried (no SentenceMeanEmbedder), and the
     bare embedder runs once over the stored texts, between the first and the second mode's ingest
-    (the texts are the same in every mode; one bare pass saves ~25 minutes at 10,000 chunks)."""
+    (the texts are the same in every mode; one bare pass saves ~25 minutes at 10,000 chunks).
+
+    `max_questions` (default all of the subset) and `shipped_corpus` (default the settings'
+    corpus, the store the big one is compared with) make a smaller run: the tests use both."""
     from ingest.embedding import make_embedder
     from ingest.store import embed_text, read_generation_chunks, read_manifest
 
     n = int(chunks or 1000)
     full = n >= big
     embedder = warm(embedder or make_embedder(settings))
-    questions = question_texts(questions_subset)
+    questions = question_texts(questions_subset)[:max_questions]
+    shipped_dir = Path(shipped_corpus or settings.corpus_dir)
     tmp = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     base_env = {
         "ASSISTANT_EMBEDDER": settings.embedder,
@@ -200,9 +206,9 @@ def bench_scale(
                 # 3. the shipped corpus, real embeddings
                 shipped_env = {
                     **base_env,
-                    **store_env(tmp / mode / "shipped", settings.corpus_dir, mode, port, "shipped"),
+                    **store_env(tmp / mode / "shipped", shipped_dir, mode, port, "shipped"),
                 }
-                rep, _, _ = run_ingest(shipped_env, settings.corpus_dir)
+                rep, _, _ = run_ingest(shipped_env, shipped_dir)
                 out[p + "shipped_chunks"] = rep["chunks"]
                 # 4. serve each store and query it
                 print(

