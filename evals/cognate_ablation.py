@@ -13,24 +13,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 from assistant.settings import Settings
 from evals import datasets
-from evals.harness import Run, evaluate_system
+from evals.compose_ablation import default_run, figure, print_rows
+from evals.harness import evaluate_system
 from evals.scoring import by_form_and_language
-from evals.systems import PIPELINE_CONFIGS, CachingEmbedder, default_config_name
-from ingest.embedding import make_embedder
 
 FIGURES = ("acceptable", "complete", "first", "fact_recall", "nf_recall", "refused")
 
 
 def measure(settings: Settings, subset: str, weights: list[float]) -> list[dict]:
-    embedder = CachingEmbedder(make_embedder(settings))
-    run = Run(settings, embedder, Path(tempfile.mkdtemp(prefix="twente-cognates-")), progress=False)
-    base = run.default_index()
-    mode, expand = PIPELINE_CONFIGS[default_config_name(settings)]
+    run, base, mode, expand = default_run(settings)
     items = datasets.select(subset)
     rows = []
     cache: dict = {}
@@ -40,12 +34,8 @@ def measure(settings: Settings, subset: str, weights: list[float]) -> list[dict]
         for lang in ("nl", "en"):
             agg = by_form_and_language(records).get(f"all/{lang}")
             if agg:
-                rows.append({"weight": w, "language": lang, "n": agg["n"], **{k: _figure(agg, k) for k in FIGURES}})
+                rows.append({"weight": w, "language": lang, "n": agg["n"], **{k: figure(agg, k) for k in FIGURES}})
     return rows
-
-
-def _figure(agg: dict, key: str) -> float | None:
-    return agg.get({"nf_recall": "not_found_recall", "refused": "refusal_rate_answerable"}.get(key, key))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,11 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     weights = [float(w) for w in args.weights.split(",")]
     rows = measure(Settings(backend="extractive"), args.subset, weights)
     print(f"subset {args.subset}, extractive answers")
-    print("| cognate weight | language | n | " + " | ".join(FIGURES) + " |")
-    print("|---|---|---|" + "---|" * len(FIGURES))
-    for r in rows:
-        cells = ["n/a" if r[k] is None else f"{r[k]:.3f}" for k in FIGURES]
-        print(f"| {r['weight']} | {r['language']} | {r['n']} | " + " | ".join(cells) + " |")
+    print_rows(rows, ("weight", "language", "n"), FIGURES)
     return 0
 
 

