@@ -65,6 +65,9 @@ class ScoredSentence:
     section_key: str = ""  # document and section the sentence stands in
     section_label: str = ""  # "§6.1 Focus op impactportfolio's"
     chunk_kind: str = "body"  # body | quote | members | front (ingest/structure)
+    # the score with the Dutch terms, where `score` has an English question's roots instead:
+    # what `judge` ranks by, so the roots change which sentences answer, never whether any does
+    judged: float | None = None
 
 
 class SentenceBank:
@@ -119,11 +122,9 @@ def score_sentences(
     bonus for the passage's rank. With `cognate_weight`, an English question's terms are the
     roots of its words that Dutch shares (cognates.py), weighted by that instead."""
     roots = english_roots(question) if cognate_weight and detect_language(question) == "en" else []
-    if roots:
-        lexical_weight = cognate_weight
-    q_terms = set(roots) if roots else set(analyzer.tokens(question, join_pairs=True))
+    q_terms = set(analyzer.tokens(question, join_pairs=True))
     qv = retrieval.query_vector
-    rows: list[tuple[str, int, int, float, set[str], str, str, str]] = []
+    rows: list[tuple[str, int, int, float, set[str], str, str, str, set[str]]] = []
     for pi, passage in enumerate(retrieval.passages[:max_passages]):
         position = 0
         for chunk in passage.chunks:
@@ -139,19 +140,28 @@ def score_sentences(
                 if x
             )
             for s, d in zip(sentences, dense, strict=True):
-                terms = roots_in(roots, s) if roots else content_terms(analyzer, s)
-                rows.append((s, pi, position, float(d), terms, key, label, chunk.kind))
+                found = roots_in(roots, s) if roots else set()
+                rows.append((s, pi, position, float(d), content_terms(analyzer, s), key, label, chunk.kind, found))
                 position += 1
-    weight = _term_weights(q_terms, [r[4] for r in rows]) if idf else dict.fromkeys(q_terms, 1.0)
-    total = sum(weight.values())
+    dutch = _shares(q_terms, [r[4] for r in rows], idf)
+    cognate = _shares(set(roots), [r[8] for r in rows], idf) if roots else None
     out: list[ScoredSentence] = []
-    for s, pi, position, d, terms, key, label, kind in rows:
-        lexical = sum(weight[t] for t in q_terms & terms) / total if total else 0.0
+    for i, (s, pi, position, d, _, key, label, kind, _) in enumerate(rows):
         rank_bonus = 0.02 * (max_passages - pi) / max_passages
-        out.append(
-            ScoredSentence(s, pi, position, d + lexical_weight * lexical + rank_bonus, d, lexical, key, label, kind)
-        )
+        judged = d + lexical_weight * dutch[i] + rank_bonus
+        if cognate is None:
+            out.append(ScoredSentence(s, pi, position, judged, d, dutch[i], key, label, kind))
+        else:
+            score = d + cognate_weight * cognate[i] + rank_bonus
+            out.append(ScoredSentence(s, pi, position, score, d, cognate[i], key, label, kind, judged))
     return out
+
+
+def _shares(q_terms: set[str], sentence_terms: list[set[str]], idf: bool) -> list[float]:
+    """Per sentence, the share of the question's terms it holds (idf-weighted, or all alike)."""
+    weight = _term_weights(q_terms, sentence_terms) if idf else dict.fromkeys(q_terms, 1.0)
+    total = sum(weight.values())
+    return [sum(weight[t] for t in q_terms & terms) / total if total else 0.0 for terms in sentence_terms]
 
 
 def scored_for(
@@ -343,7 +353,7 @@ def judge(
     sentences."""
     if not retrieval.passages or not sentences:
         return Evidence(False, 0.0, "no passages")
-    best = sorted(sentences, key=lambda s: -s.score)[:3]
+    best = sorted(sentences, key=lambda s: -(s.score if s.judged is None else s.judged))[:3]
     top = best[0]
     gap = top.dense - retrieval.dense_mean
     q_terms = set(analyzer.tokens(question, join_pairs=True))

@@ -26,3 +26,24 @@ def test_english_roots_find_their_dutch_cognates_and_not_unrelated_words():
 
 def test_english_roots_leave_out_function_words_and_short_words():
     assert english_roots("What is it for, and who does it?") == []
+
+
+def test_roots_rank_an_english_questions_sentences_but_the_judge_keeps_the_dutch_score():
+    from support.fakes import FakeEmbedder
+
+    from assistant.answering.evidence import SentenceBank, score_sentences
+    from assistant.retrieval import Passage, Retrieval
+    from ingest.dutch import Analyzer
+    from ingest.model import Chunk
+
+    text = "De textielindustrie en de staalindustrie maakten Twente sterk. Het weer in Twente is vaak nat."
+    chunk = Chunk("c1", "plan", "Plan", 0, text, "2", "Strategie", None, None, "Strategie", "body", 0, len(text))
+    embedder = FakeEmbedder()
+    question = "Which historic industries made the region strong?"
+    retrieval = Retrieval(question, [Passage(chunk, 1.0)], embedder.embed_query(question), {})
+    bank, analyzer = SentenceBank(embedder), Analyzer()
+    plain = score_sentences(question, retrieval, bank, analyzer, idf=True)
+    rooted = score_sentences(question, retrieval, bank, analyzer, idf=True, cognate_weight=0.2)
+    assert rooted[0].lexical > 0 and rooted[0].score > plain[0].score  # "indust" in the compounds
+    assert [r.judged for r in rooted] == [p.score for p in plain]
+    assert all(p.judged is None for p in plain)
