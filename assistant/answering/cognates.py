@@ -29,6 +29,7 @@ MIN_ROOT = 4
 MAX_ROOT = 6
 
 
+@lru_cache(maxsize=50_000)
 def _spelled(word: str) -> str:
     for pattern, repl in _SPELLING:
         word = pattern.sub(repl, word)
@@ -43,6 +44,12 @@ def _english_stemmer() -> Stemmer.Stemmer:
 def english_roots(question: str) -> list[str]:
     """The roots of an English question's content words, as Dutch would spell them: the stem less
     its last letter, at most MAX_ROOT letters (investments -> "inves", technology -> "techno")."""
+    return list(_roots(question))
+
+
+@lru_cache(maxsize=4096)
+def _roots(question: str) -> tuple[str, ...]:
+    """english_roots, kept per text: the composer asks for a noun's roots once per sentence."""
     stem = _english_stemmer().stemWord
     out = []
     for w in words(question):
@@ -52,7 +59,7 @@ def english_roots(question: str) -> list[str]:
         root = s[: max(MIN_ROOT, min(len(s) - 1, MAX_ROOT))]
         if len(root) >= MIN_ROOT:
             out.append(root)
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))
 
 
 def roots_in(roots: list[str], text: str) -> set[str]:

@@ -69,6 +69,10 @@ class ScoredSentence:
     # what `judge` ranks by, so the roots change which sentences answer, never whether any does
     judged: float | None = None
 
+    @property
+    def judge_score(self) -> float:
+        return self.score if self.judged is None else self.judged
+
 
 class SentenceBank:
     """Sentences of each chunk and their embeddings, computed on first use and kept in memory.
@@ -353,7 +357,7 @@ def judge(
     sentences."""
     if not retrieval.passages or not sentences:
         return Evidence(False, 0.0, "no passages")
-    best = sorted(sentences, key=lambda s: -(s.score if s.judged is None else s.judged))[:3]
+    best = sorted(sentences, key=lambda s: -s.judge_score)[:3]
     top = best[0]
     gap = top.dense - retrieval.dense_mean
     q_terms = set(analyzer.tokens(question, join_pairs=True))
