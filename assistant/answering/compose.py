@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
-from assistant.answering.evidence import ScoredSentence, has_number, has_time
+from assistant.answering.evidence import ScoredSentence
 from assistant.answering.lists import joined_in, list_span, with_second_part
+from assistant.answering.markers import has_number, has_reason, has_time, names_in
 from assistant.answering.question import QuestionForm
 from assistant.answering.span import (
     KIND_MARGIN,
@@ -20,8 +22,8 @@ from assistant.answering.span import (
     best_of,
     is_intro,
     is_item,
+    item_head,
     mentions,
-    names_in,
     next_in_passage,
     then_next,
     with_list,
@@ -29,6 +31,22 @@ from assistant.answering.span import (
 )
 from ingest.dutch import FUNCTION_WORDS, fold, words
 
+# the kinds of question whose sentence the learned ranker picks (ranking.py); the others keep the
+# plain score their list and overview rules were tuned on
+RANKED_KINDS: dict[str, bool] = {
+    "fact": True,
+    "how": True,
+    "yes_no": True,
+    "definition": True,
+    "reason": True,
+    "date": True,
+    "amount": True,
+    "names": False,
+    "list": False,
+    "overview": False,
+}
+# a list question answered by a list of "<name>: <explanation>" items gets the names (Span.heads)
+LIST_HEADS_ONLY = True
 OVERVIEW_SECTIONS = 4
 SHORT_LINE_WORDS = 3
 # the sentence about a question's focus may stand this far below the best one
@@ -45,12 +63,6 @@ RESTATED_KINDS = ("reason", "how")
 _REFERS_TO_BEFORE = re.compile(
     r"^(?:\S+\s+){0,3}?(?:zij|ze|hun|hij|zijn|haar|dit|dat|deze|die|daarmee|hiermee|daardoor|hierdoor|"
     r"they|their|this|these|it|its)\b",
-    re.I,
-)
-
-_REASON = re.compile(
-    r"\b(?:omdat|doordat|want|daardoor|daarom|zodat|waardoor|om\s+\w+(?:\s+\w+){0,6}\s+te|"
-    r"because|so\s+that|in\s+order\s+to|therefore)\b",
     re.I,
 )
 
@@ -128,6 +140,8 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
     """The sentences that answer a question of this form, in the order they are to be read."""
     if not sentences:
         return Span([])
+    if RANKED_KINDS.get(form.kind) and all(s.learned is not None for s in sentences):
+        sentences = [replace(s, score=s.learned if s.learned is not None else s.score) for s in sentences]
     ranked = sorted(sentences, key=lambda s: -s.score)
     if form.kind not in ("names", "list", "date", "amount"):
         # a line of two or three words (a signature, a heading) does not answer what, how or why
@@ -146,7 +160,9 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
             return Span(span, exact=True)  # member lines: names and roles to be given as they stand
         span = with_second_part(span, ranked) if form.parts > 1 else span
         joined = joined_in(span)
-        return Span(span, joined=joined)
+        items = [x for x in span if is_item(x)]
+        heads = form.kind == "list" and len(items) >= 2 and all(item_head(x.text) for x in items)
+        return Span(span, joined=joined, heads=heads and LIST_HEADS_ONLY)
 
     if form.kind == "definition" and form.term:
         term = form.term
@@ -158,7 +174,7 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
         span = with_list(chosen, sentences) if is_intro(chosen) else then_next(chosen, sentences, always=short)
         return Span(with_previous(span, sentences))
 
-    finders = {"date": has_time, "amount": has_number, "reason": lambda t: bool(_REASON.search(t))}
+    finders = {"date": has_time, "amount": has_number, "reason": has_reason}
     if form.kind in finders:
         chosen = best_of([s for s in ranked if finders[form.kind](s.text)], top, KIND_MARGIN)
         if form.kind == "amount" and _number_in_intro(chosen):

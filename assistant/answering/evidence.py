@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answering.cognates import english_roots, roots_in
+from assistant.answering.markers import has_number, has_time
 from assistant.answering.not_found_rules import NOT_FOUND_RULES
 from assistant.answering.question import analyse
+from assistant.answering.ranking import LEARNED_WEIGHTS, Candidate, features, ranked_score
 from assistant.retrieval import Retrieval
 from assistant.settings import Settings
 from ingest.dutch import FUNCTION_WORDS, STOPWORDS, Analyzer, words
@@ -29,29 +31,6 @@ _ASKS_AMOUNT = re.compile(
     r"euros?|miljoen|million|billion)\b",
     re.I,
 )
-_NUMBER = re.compile(
-    r"\d|\b(?:één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|twintig|honderd|duizend|miljoen|"
-    r"miljard|one|two|three|four|five|ten|hundred|thousand|million|beide|allebei|both)\b",
-    re.I,
-)
-# Dutch writes numbers as one word ("tweeduizend", "vijfentwintig", "driehonderdvijftig"): a word
-# made only of number parts is a number; "een" and "en" alone are the article and "and"
-_DUTCH_NUMBER_WORD = re.compile(
-    r"(?:één|een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|dertien|veertien|"
-    r"twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig|honderd|duizend|en|ën)+",
-    re.I,
-)
-_WORD = re.compile(r"\w+")
-
-
-def has_number(text: str) -> bool:
-    """Whether a text states a number: digits, a number word ("beide" counts two), or a Dutch
-    compound number word."""
-    if _NUMBER.search(text):
-        return True
-    return any(
-        len(w) <= 40 and w.lower() not in ("een", "en") and _DUTCH_NUMBER_WORD.fullmatch(w) for w in _WORD.findall(text)
-    )
 
 
 @dataclass
@@ -68,6 +47,8 @@ class ScoredSentence:
     # the score with the Dutch terms, where `score` has an English question's roots instead:
     # what `judge` ranks by, so the roots change which sentences answer, never whether any does
     judged: float | None = None
+    features: tuple[float, ...] = ()  # the ranker's features (ranking.FEATURES), when it ranked
+    learned: float | None = None  # the ranker's score (ranking.py), on the cosine's scale
 
     @property
     def judge_score(self) -> float:
@@ -119,12 +100,16 @@ def score_sentences(
     lexical_weight: float = 0.1,
     idf: bool = False,
     cognate_weight: float = 0.0,
+    ranker: dict[str, float] | None = None,
 ) -> list[ScoredSentence]:
     """Every sentence of the best passages, scored by its cosine with the question plus
     `lexical_weight` x the share of the question's terms it holds (with `idf`, each term weighted
     by how rare it is among these sentences: "basistaken" counts, "Twente" hardly) plus a small
     bonus for the passage's rank. With `cognate_weight`, an English question's terms are the
-    roots of its words that Dutch shares (cognates.py), weighted by that instead."""
+    roots of its words that Dutch shares (cognates.py), weighted by that instead. With `ranker`
+    (feature weights, ranking.py), each sentence also gets the ranker's features and its score
+    in `learned`; `score` and `judged` stay as they are (the "not found" threshold and the list
+    rules were tuned on them)."""
     roots = english_roots(question) if cognate_weight and detect_language(question) == "en" else []
     q_terms = set(analyzer.tokens(question, join_pairs=True))
     qv = retrieval.query_vector
@@ -149,16 +134,41 @@ def score_sentences(
                 position += 1
     dutch = _shares(q_terms, [r[4] for r in rows], idf)
     cognate = _shares(set(roots), [r[8] for r in rows], idf) if roots else None
+    if ranker is not None:
+        form = analyse(question)
+        rarest = _rarest(set(roots) if roots else q_terms, [r[8] if roots else r[4] for r in rows])
     out: list[ScoredSentence] = []
     for i, (s, pi, position, d, _, key, label, kind, _) in enumerate(rows):
         rank_bonus = 0.02 * (max_passages - pi) / max_passages
         judged = d + lexical_weight * dutch[i] + rank_bonus
-        if cognate is None:
-            out.append(ScoredSentence(s, pi, position, judged, d, dutch[i], key, label, kind))
-        else:
-            score = d + cognate_weight * cognate[i] + rank_bonus
-            out.append(ScoredSentence(s, pi, position, score, d, cognate[i], key, label, kind, judged))
+        score = judged if cognate is None else d + cognate_weight * cognate[i] + rank_bonus
+        values: tuple[float, ...] = ()
+        learned = None
+        if ranker is not None:
+            candidate = Candidate(
+                s,
+                d,
+                dutch[i],
+                cognate[i] if cognate else 0.0,
+                rarest[i],
+                (max_passages - pi) / max_passages,
+                position == 0,
+                kind,
+            )
+            values = features(candidate, form)
+            learned = ranked_score(values, ranker)
+        lexical = dutch[i] if cognate is None else cognate[i]
+        # `judged` only where the score has the roots instead of the Dutch terms
+        kept = None if cognate is None else judged
+        out.append(ScoredSentence(s, pi, position, score, d, lexical, key, label, kind, kept, values, learned))
     return out
+
+
+def _rarest(q_terms: set[str], sentence_terms: list[set[str]]) -> list[float]:
+    """Per sentence, the idf of the rarest question term it holds over the idf of the rarest asked."""
+    weight = _term_weights(q_terms, sentence_terms)
+    top = max(weight.values(), default=0.0)
+    return [max((weight[t] for t in q_terms & terms), default=0.0) / top if top else 0.0 for terms in sentence_terms]
 
 
 def _shares(q_terms: set[str], sentence_terms: list[set[str]], idf: bool) -> list[float]:
@@ -180,6 +190,7 @@ def scored_for(
         lexical_weight=settings.sentence_lexical_weight,
         idf=settings.sentence_lexical_idf,
         cognate_weight=settings.sentence_cognate_weight,
+        ranker=LEARNED_WEIGHTS if settings.sentence_ranker == "learned" else None,
     )
 
 
@@ -206,11 +217,6 @@ _HAS_MONEY = re.compile(r"€|\b(?:euro|miljoen|miljard|million|billion)\b", re.
 _ASKS_TIME = re.compile(
     r"\b(?:in\s+welk\s+jaar|welk\s+jaar|sinds\s+wanneer|tot\s+wanneer|vanaf\s+wanneer|welke\s+datum|"
     r"(?:in\s+)?(?:what|which)\s+year|since\s+when|until\s+when|by\s+when|what\s+date)\b",
-    re.I,
-)
-_HAS_TIME = re.compile(
-    r"\b(?:1[89]\d\d|20\d\d)\b|\b(?:januari|februari|maart|april|mei|juni|juli|augustus|september|"
-    r"oktober|november|december|jaar|jaren|maand(?:en)?|week|weken|kwartaal)\b",
     re.I,
 )
 # "Wanneer is/wordt X klaar?": plain "wanneer" also asks for a condition (see above), but with a
@@ -389,7 +395,7 @@ def judge(
     ):
         return Evidence(False, score, "asks for a sum of money; the best passages name none")
     asks_time = _ASKS_TIME.search(question) or _ASKS_COMPLETION_TIME.search(question)
-    if "date" in rules and asks_time and not _HAS_TIME.search(text):
+    if "date" in rules and asks_time and not has_time(text):
         return Evidence(False, score, "asks when; the best passages give no date")
     if "role_holder" in rules and role_holder_found(question, [s.text for s in sentences]) is False:
         return Evidence(False, score, "asks who holds a role; no passage names it for what was asked")
@@ -401,10 +407,6 @@ def judge(
     return Evidence(score >= threshold, score, f"gap={gap:.3f} coverage={coverage:.2f} top={top.dense:.3f}")
 
 
-# a sentence that enumerates inside itself: "publieke, privaat/publieke en private financieringsbronnen"
-ENUMERATION = re.compile(r"(?:[^,;]+,){2,}|(?:[^,;]+,)[^,;]+\b(?:en|of|and|or)\b")
-
-
 def member_line_off_question(question: str, top: ScoredSentence) -> bool:
     """A member line ("Dennis Schipper, founder CEO Demcon") holds a person and a role: it answers
     who holds a role, or what a person named in the question does, and nothing else."""
@@ -412,11 +414,6 @@ def member_line_off_question(question: str, top: ScoredSentence) -> bool:
         return False
     person = set(words(top.text.split(",")[0])) - FUNCTION_WORDS
     return not (person & set(words(question)))
-
-
-def has_time(text: str) -> bool:
-    """Whether a text states a moment: a year, a month, or a period word."""
-    return bool(_HAS_TIME.search(text))
 
 
 def tokens_overlap(a: str, b: str) -> float:

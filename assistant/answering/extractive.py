@@ -9,7 +9,7 @@ from assistant.answering.compose import compose_span
 from assistant.answering.evidence import ScoredSentence
 from assistant.answering.prompts import TEXTS
 from assistant.answering.question import QuestionForm
-from assistant.answering.span import Span
+from assistant.answering.span import Span, item_head
 from assistant.answering.text import MARKER, clean_output
 from assistant.retrieval import Retrieval
 from assistant.schema import Answer
@@ -112,6 +112,8 @@ def compose_extractive(
             continue
         if s.text.lstrip().startswith("- ") and not text.startswith("- "):
             text = f"- {text.lstrip('-•* ')}"
+        if span.heads and (head := item_head(text)):
+            text = f"- {head}"
         if overview:
             lines.append(f"- {s.section_label}: {text} [{n}]")
         elif text.startswith("- "):

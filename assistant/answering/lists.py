@@ -8,8 +8,9 @@ import itertools
 import re
 from collections.abc import Sequence
 
-from assistant.answering.evidence import ENUMERATION as _ENUMERATION
 from assistant.answering.evidence import ROLE_WORDS, ScoredSentence
+from assistant.answering.markers import ENUMERATION as _ENUMERATION
+from assistant.answering.markers import names_in
 from assistant.answering.question import QuestionForm
 from assistant.answering.span import (
     KIND_MARGIN,
@@ -19,7 +20,6 @@ from assistant.answering.span import (
     is_intro,
     is_item,
     mentions,
-    names_in,
     next_in_passage,
     then_next,
     with_list,

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.answering.cognates import english_roots, roots_in
-from assistant.answering.evidence import ENUMERATION as _ENUMERATION
 from assistant.answering.evidence import ScoredSentence
+from assistant.answering.markers import ENUMERATION as _ENUMERATION
 from ingest.dutch import fold, words
 
 # how far below the best sentence a sentence of the asked kind may score and still be chosen
@@ -27,7 +27,6 @@ _REFERS_BACK = re.compile(
 )
 # a reference back anywhere in a sentence's first words ("We hebben hiermee ...")
 POINTS_BACK = re.compile(r"^(?:\S+\s+){0,3}(?:hiermee|daarmee|hierdoor|daardoor|hierin|daarin|deze|dit)\b", re.I)
-_NAME = re.compile(r"(?<!^)(?<![.:;!?]\s)\b[A-ZÀ-Þ][\w'’&-]+")
 _CONTINUES = re.compile(
     r"^\s*(?:het|dit|deze|die|dat|daarbij|daarmee|zo|ook|hierbij|hiermee|dat\s+betekent|it|this|these|that|so)\b", re.I
 )
@@ -42,6 +41,20 @@ class Span:
     exact: bool = False  # the span is the answer itself (an item headed by what was asked): nothing beside it
     # sentences (by index) read as the continuation of the one before: "A: daarbij gaat het om B, C"
     joined: frozenset[int] = frozenset()
+    # a list whose items are each "<name>: <explanation>", asked for as a list: each item is given
+    # by its name (the explanation stays in the cited passage)
+    heads: bool = False
+
+
+# "- Techniek als motor: versterken van de technische kracht ...": the item's name before the colon
+ITEM_HEAD = re.compile(r"^\s*-\s+(?P<head>[^:]{2,80}?):\s+\S")
+HEAD_WORDS = 6
+
+
+def item_head(text: str) -> str | None:
+    """The name heading a list item ("- <name>: <explanation>"), or None."""
+    m = ITEM_HEAD.match(text)
+    return m.group("head").strip() if m and len(m.group("head").split()) <= HEAD_WORDS else None
 
 
 def is_item(s: ScoredSentence) -> bool:
@@ -141,7 +154,3 @@ def names_cognates(sentence: str, term: str) -> bool:
     """Every English word of the term has a Dutch cognate in the sentence."""
     roots = english_roots(term)
     return bool(roots) and len(roots_in(roots, sentence)) == len(roots)
-
-
-def names_in(text: str) -> int:
-    return len(_NAME.findall(text))

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answering.evidence import _ASKS_COMPLETION_TIME, has_number, membership_found, role_holder_found
+from assistant.answering.evidence import _ASKS_COMPLETION_TIME, membership_found, role_holder_found
 from assistant.answering.followup import condense, enumeration, is_follow_up
+from assistant.answering.markers import has_number
 from assistant.answering.text import clean_output
 from assistant.schema import ChatMessage
 

@@ -301,3 +301,37 @@ def test_an_english_list_question_finds_its_noun_in_a_dutch_elliptic_compound_pa
     ]
     span = compose_span(analyse("Which historic industries made Twente strong in technology?"), sentences)
     assert texts(span) == [sentences[1].text]
+
+
+HEADED = [
+    s("De regio werkt langs vier centrale actielijnen:", 0.90, 0, 0),
+    s("- Techniek als motor: versterken van de technische kracht van de regio;", 0.88, 0, 1),
+    s("- Arbeidsmarkt & Talent: voldoende talent op alle niveaus aantrekken en behouden;", 0.87, 0, 2),
+    s("- Circulaire economie & Duurzaamheid: aansluiten bij de vraag naar duurzame technologie.", 0.86, 0, 3),
+]
+
+
+def _rendered(question: str) -> str:
+    from assistant.answering.extractive import compose_extractive
+    from assistant.retrieval import Passage, Retrieval
+    from ingest.model import Chunk
+
+    text = " ".join(x.text for x in HEADED)
+    chunk = Chunk("c0", "d", "D", 0, text, None, "", None, None, "", "body", 0, len(text))
+    retrieval = Retrieval("q", [Passage(chunk, 1.0)], None, {}, dense_top=0.9, dense_mean=0.5)
+    span = compose_span(analyse(question), HEADED)
+    return compose_extractive(question, question, retrieval, HEADED, "nl", 4, span=span).answer
+
+
+def test_a_list_of_named_items_asked_for_as_a_list_is_given_by_the_names():
+    answer = _rendered("Wat zijn de centrale actielijnen?")
+    assert answer.splitlines()[1:] == [
+        "- Techniek als motor [1]",
+        "- Arbeidsmarkt & Talent [1]",
+        "- Circulaire economie & Duurzaamheid [1]",
+    ]
+
+
+def test_a_question_about_one_named_item_still_gets_its_explanation():
+    answer = _rendered("Techniek als motor: wat houdt dat in?")
+    assert "versterken van de technische kracht" in answer
