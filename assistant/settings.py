@@ -69,9 +69,9 @@ class Settings(BaseSettings, IngestConfig):
     # ... and for an English question, this x the share of its words' roots a Dutch sentence
     # shares (technology / technologie); 0: the Dutch terms with sentence_lexical_weight
     sentence_cognate_weight: float = 0.2
-    # "learned": sentences ranked by the fitted linear ranker (answering/ranking.py); "plain": by
-    # the cosine + lexical score above
-    sentence_ranker: Literal["learned", "plain"] = "learned"
+    # "plain": sentences ranked by the cosine + lexical score above; "learned": by the linear ranker
+    # fitted on dev (answering/ranking.py; not the default: it did worse on test, evals/CHOICES.md)
+    sentence_ranker: Literal["learned", "plain"] = "plain"
     question_aware_answers: bool = Field(
         default=True, description="compose the span the question's kind asks for (off: the best sentences)"
     )

@@ -6,8 +6,9 @@ Every answerable question of the plan set (conversations by their condensed ques
 retrieved as the service does; each candidate sentence of its best passages gets the ranker's
 features, and is gold when it holds a gold evidence quote. A conditional logit (each question's
 gold sentences against its other candidates, L2 on the standardised features, the strength chosen
-by 5-fold cross-validation on dev) is fitted on **dev only**; the weights are divided by the
-cosine's, so the score stays on the cosine scale. Printed: the gold sentence's rank (share of
+by 5-fold cross-validation on dev; the plain score itself is not penalised, so a strong penalty
+gives the plain ranking back) is fitted on **dev only**; the weights are divided by the plain
+score's, so the score stays on the cosine scale. Printed: the gold sentence's rank (share of
 questions with a gold sentence first, in the first three) per split and language for the plain
 score and the ranker; with --ablation, the same with each feature left out (refitted on dev).
 --write puts the weights into ranking.py.
@@ -31,7 +32,7 @@ from evals import datasets
 from evals.compose_ablation import default_run
 from evals.metrics import fold
 
-LAMBDAS = (0.001, 0.01, 0.03, 0.1, 0.3, 1.0)
+LAMBDAS = (0.01, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
 RANKING_PY = Path(__file__).resolve().parents[1] / "assistant" / "answering" / "ranking.py"
 
 
@@ -105,16 +106,17 @@ def collect(settings: Settings) -> list[Group]:
 
 def fit(groups: list[Group], keep: list[int], lam: float, steps: int = 400) -> np.ndarray:
     """Conditional-logit weights over the feature columns `keep`, returned per feature (0 for the
-    others), divided by the cosine's weight."""
+    others), divided by the plain score's weight."""
     x_all = np.vstack([g.x[:, keep] for g in groups])
     mean, std = x_all.mean(axis=0), x_all.std(axis=0)
     std[std == 0] = 1.0
     xs = [(g.x[:, keep] - mean) / std for g in groups]
     beta = np.zeros(len(keep))
-    beta[0] = 1.0  # the cosine first
+    beta[0] = 1.0  # the plain score first
     lr = 0.5
     for _ in range(steps):
         grad = -2 * lam * beta
+        grad[0] = 0.0  # the plain score is not penalised: the fit shrinks towards the plain ranking
         for x, g in zip(xs, groups, strict=True):
             z = x @ beta
             p = np.exp(z - z.max())
@@ -125,7 +127,7 @@ def fit(groups: list[Group], keep: list[int], lam: float, steps: int = 400) -> n
         beta += lr * grad / len(groups)
     raw = beta / std
     if raw[0] <= 0:
-        raise RuntimeError("the cosine got no positive weight")
+        raise RuntimeError("the plain score got no positive weight")
     weights = np.zeros(len(FEATURES))
     weights[keep] = raw / raw[0]
     return weights
@@ -197,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     weights = fit(dev, everything, lam)
     print(f"questions with a gold sentence among the candidates: dev {len(dev)}, test {len(groups) - len(dev)}")
     print(f"L2 strength chosen by 5-fold cross-validation on dev: {lam}")
-    print("weights (cosine = 1): " + ", ".join(f"{n} {w:+.4f}" for n, w in zip(FEATURES, weights, strict=True)))
+    print("weights (plain score = 1): " + ", ".join(f"{n} {w:+.4f}" for n, w in zip(FEATURES, weights, strict=True)))
     variants: dict[str, object] = {
         "plain (cosine + lexical)": lambda g: g.plain,
         "learned": lambda g: scores(g, weights),

@@ -137,6 +137,7 @@ def score_sentences(
     if ranker is not None:
         form = analyse(question)
         rarest = _rarest(set(roots) if roots else q_terms, [r[8] if roots else r[4] for r in rows])
+        closest = set(sorted(range(len(rows)), key=lambda i: -rows[i][3])[:3])
     out: list[ScoredSentence] = []
     for i, (s, pi, position, d, _, key, label, kind, _) in enumerate(rows):
         rank_bonus = 0.02 * (max_passages - pi) / max_passages
@@ -147,6 +148,7 @@ def score_sentences(
         if ranker is not None:
             candidate = Candidate(
                 s,
+                score,
                 d,
                 dutch[i],
                 cognate[i] if cognate else 0.0,
@@ -154,6 +156,8 @@ def score_sentences(
                 (max_passages - pi) / max_passages,
                 position == 0,
                 kind,
+                rows[i - 1][0] if position else "",
+                bool(position) and i - 1 in closest,
             )
             values = features(candidate, form)
             learned = ranked_score(values, ranker)

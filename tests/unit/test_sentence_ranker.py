@@ -16,7 +16,7 @@ from evals.sentence_ranker import Group, fit, is_gold, rank_of_gold
 
 def candidate(text: str, dense: float = 0.85, **kw) -> Candidate:
     values = {"lexical": 0.0, "cognate": 0.0, "rarest": 0.0, "passage": 1.0, "first": False} | kw
-    return Candidate(text, dense, **values)
+    return Candidate(text, dense, dense, **values)
 
 
 def feature(c: Candidate, question: str, name: str) -> float:
@@ -41,10 +41,10 @@ def test_a_sentence_that_only_says_the_question_again_is_marked():
     assert feature(answering, question, "restates") == 0.0
 
 
-def test_the_cosine_keeps_weight_one_and_the_fitted_weights_prefer_what_was_asked():
+def test_the_plain_score_keeps_weight_one_and_the_fitted_weights_prefer_what_was_asked():
     plain = candidate("De regio investeert in talent.")
     values = features(plain, analyse("Wat doet de regio?"))
-    assert ranked_score(values, {}) == plain.dense
+    assert ranked_score(values, {}) == plain.plain
     question = analyse("Hoeveel investeert de regio in talent?")
     with_number = features(candidate("De regio investeert 2,5 miljoen euro in talent."), question)
     without = features(candidate("De regio investeert fors in talent."), question)
@@ -91,7 +91,7 @@ def test_fitting_gives_a_feature_that_marks_the_gold_sentence_a_positive_weight(
     groups = []
     for i in range(40):
         x = np.zeros((6, len(FEATURES)))
-        x[:, 0] = 0.8 + rng.normal(0, 0.01, 6)  # cosines bunch
+        x[:, 0] = 0.8 + rng.normal(0, 0.01, 6)  # plain scores bunch
         gold = np.zeros(6, dtype=bool)
         gold[i % 6] = True
         x[gold, FEATURES.index("states_number")] = 1.0
