@@ -9,7 +9,7 @@ from assistant.answering.compose import compose_span
 from assistant.answering.evidence import ScoredSentence
 from assistant.answering.prompts import TEXTS
 from assistant.answering.question import QuestionForm
-from assistant.answering.span import Span, item_head
+from assistant.answering.span import Span, shown
 from assistant.answering.text import MARKER, clean_output
 from assistant.retrieval import Retrieval
 from assistant.schema import Answer
@@ -104,16 +104,17 @@ def compose_extractive(
     prose: list[str] = []
     for i, s in enumerate(chosen):
         n = numbering.setdefault(s.passage_index, len(numbering) + 1)
+        key = shown(s, span)
         # bracketed numbers inside the quoted document would pass for citation markers
-        text = MARKER.sub("", clean_output(rendered.get(s.text, s.text))).replace("  ", " ").strip()
+        text = MARKER.sub("", clean_output(rendered.get(key, key))).replace("  ", " ").strip()
         if i in span.joined and prose and prose[-1].endswith(f". [{n}]") and not overview:
             # an elaboration reads as the rest of the sentence before it: "A: daarbij gaat het om B"
             prose[-1] = f"{prose[-1][: -len(f'. [{n}]')]}: {text[:1].lower()}{text[1:]} [{n}]"
             continue
         if s.text.lstrip().startswith("- ") and not text.startswith("- "):
             text = f"- {text.lstrip('-•* ')}"
-        if span.heads and (head := item_head(text)):
-            text = f"- {head}"
+        if key != s.text:  # an item given by its name
+            text = f"- {text.lstrip('-•* ')}"
         if overview:
             lines.append(f"- {s.section_label}: {text} [{n}]")
         elif text.startswith("- "):
@@ -129,7 +130,7 @@ def compose_extractive(
         # an intro quoted without its list ("... bestaan uit 4 centrale actielijnen:") ends the answer
         lines[-1] = re.sub(r":(\s*(?:\[\d+\])?)$", r".\1", lines[-1])
     body = "\n".join(([intro] if intro else []) + lines)
-    if lang == "en" and not any(s.text in rendered for s in chosen):
+    if lang == "en" and not any(shown(s, span) in rendered for s in chosen):
         body = f"{TEXTS['en']['quoted']}\n{body}"
     quotes: dict[int, list[str]] = {}
     for s in chosen:

@@ -25,7 +25,7 @@ from assistant.answering.prompts import answer_messages, condense_messages, evid
 from assistant.answering.question import analyse
 from assistant.answering.requests import check_question, check_scope, checked_history
 from assistant.answering.sections import Overview, whole_section
-from assistant.answering.span import Span
+from assistant.answering.span import Span, shown
 from assistant.answering.text import MARKER
 from assistant.answering.translation import checked_translations, dutch_query, translation_messages
 from assistant.llm.base import Generator, GeneratorError, generate
@@ -173,9 +173,10 @@ class AnswerService:
                 return
             form = analyse(standalone) if self.settings.question_aware_answers else None
             span = quoted_span(sentences, self.settings.max_answer_sentences, form)
-            # an exact span (a member line, an item headed by what was asked) is translated rather
-            # than rewritten: the model garbles names and roles when it copies them
-            if lang == "en" and (self.settings.english_answers == "translate" or span.exact):
+            # an exact span (a member line, an item headed by what was asked) and a list given by
+            # its items' names are translated rather than rewritten: the model garbles names and
+            # roles when it copies them, and rewrites a list of names into paragraphs
+            if lang == "en" and (self.settings.english_answers == "translate" or span.exact or span.heads):
                 yield from self._translated(
                     question, standalone, retrieval, sentences, span, backend, generator, timings, started
                 )
@@ -304,7 +305,7 @@ class AnswerService:
     ) -> Iterator[Event]:
         """The composed extractive answer (`span`) with its sentences in English: each translation
         checked against its source sentence; a sentence whose translation drifts is quoted in Dutch."""
-        sources = list(dict.fromkeys(s.text for s in span.sentences))
+        sources = list(dict.fromkeys(shown(s, span) for s in span.sentences))
         usage: dict[str, int] = {}
         rendered: dict[str, str] = {}
         flagged: list[str] = []

@@ -57,6 +57,12 @@ def item_head(text: str) -> str | None:
     return m.group("head").strip() if m and len(m.group("head").split()) <= HEAD_WORDS else None
 
 
+def shown(s: ScoredSentence, span: Span) -> str:
+    """What an answer shows of a span's sentence: an item's name when the span gives names, else
+    the sentence (the key its translation is kept under)."""
+    return (item_head(s.text) if span.heads else None) or s.text
+
+
 def is_item(s: ScoredSentence) -> bool:
     return s.text.lstrip().startswith("- ")
 

@@ -109,3 +109,27 @@ def test_a_member_line_span_is_exact_and_a_plain_sentence_is_not():
     assert compose_span(analyse("Who chairs the Twente Board?"), [line, other]).exact
     body = ScoredSentence("De Twente Board heeft een ambitie.", 0, 0, 0.9, 0.9, 0.0, "B", "§2", "body")
     assert not compose_span(analyse("What is the Board's ambition?"), [body]).exact
+
+
+def test_an_english_list_of_named_items_translates_the_intro_and_the_names_only(tmp_path):
+    embedder = FakeEmbedder()
+    data_dir = ingest_plan(tmp_path, embedder)
+    sent: list[str] = []
+
+    def reply(messages):
+        lines = messages[1]["content"].splitlines()
+        sent.extend(lines)
+        return "\n".join(f"{line} (in English)" for line in lines)
+
+    settings = make_settings(data_dir, translation_min_similarity=0.5)
+    svc = Services(settings, embedder=embedder, generators={"llamacpp": FakeGenerator(reply)})
+    answer = svc.answers.ask("What are the 4 centrale actielijnen of the regionale investeringen?", backend="llamacpp")
+    assert answer.status == "answered"
+    # the model was asked for the intro and the four names, not for the explanations
+    assert len(sent) == 5 and not any("technische kracht" in line for line in sent)
+    assert answer.answer.splitlines()[1:] == [
+        "- Techniek als motor (in English) [1]",
+        "- Arbeidsmarkt & Talent (in English) [1]",
+        "- Bereikbaarheid & Vestigingsklimaat (in English) [1]",
+        "- Circulaire economie & Duurzaamheid (in English) [1]",
+    ]
