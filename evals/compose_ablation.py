@@ -51,7 +51,6 @@ RULES: dict[str, tuple[str, Callable | re.Pattern | bool | dict]] = {
     "names: a singular role noun asks for a person": ("_NAMES", re.compile(_PLURAL_ROLES_ONLY, re.I)),
     "an English noun found by its Dutch cognates": ("names_cognates", lambda sentence, term: False),
     "list: named items given by their names": ("LIST_HEADS_ONLY", False),
-    "fact/how/why/when/definition: the learned sentence ranker": ("RANKED_KINDS", {}),
     "list: an elliptic compound pair (textiel- en staalindustrie)": (
         "_PAIR",
         re.compile(r"\b\w{3,}\s+(?:en|and)\s+\w{3,}\b"),

@@ -100,6 +100,20 @@ def _about_focus(focus: str, ranked: list[ScoredSentence]) -> Span | None:
     return Span(naming[:1]) if naming else None
 
 
+def _named_items(span: list[ScoredSentence]) -> bool:
+    """The span is one list (intro and items of one passage, in a row) whose items are each named
+    ("- <name>: <explanation>") by distinct names that are no numbered labels ("Doel 1", "Stap 2")."""
+    items = [x for x in span if is_item(x)]
+    heads = [item_head(x.text) for x in items]
+    one_list = len({x.passage_index for x in span}) == 1 and all(is_item(x) for x in span[1:])
+    return (
+        len(items) >= 2
+        and one_list
+        and all(h and not any(c.isdigit() for c in h) for h in heads)
+        and len({h.lower() for h in heads if h}) == len(heads)
+    )
+
+
 def _number_in_intro(chosen: ScoredSentence) -> bool:
     """An intro that holds the number ("... bestaan uit 4 centrale actielijnen:") answers "hoeveel"
     without its list."""
@@ -158,11 +172,9 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
         span = list_span(form, ranked, sentences)
         if span and all(x.chunk_kind == "members" for x in span):
             return Span(span, exact=True)  # member lines: names and roles to be given as they stand
-        span = with_second_part(span, ranked) if form.parts > 1 else span
-        joined = joined_in(span)
-        items = [x for x in span if is_item(x)]
-        heads = form.kind == "list" and len(items) >= 2 and all(item_head(x.text) for x in items)
-        return Span(span, joined=joined, heads=heads and LIST_HEADS_ONLY)
+        whole = with_second_part(span, ranked) if form.parts > 1 else span
+        heads = LIST_HEADS_ONLY and form.kind == "list" and whole is span and _named_items(span)
+        return Span(whole, joined=joined_in(whole), heads=heads)
 
     if form.kind == "definition" and form.term:
         term = form.term

@@ -137,7 +137,11 @@ def score_sentences(
     if ranker is not None:
         form = analyse(question)
         rarest = _rarest(set(roots) if roots else q_terms, [r[8] if roots else r[4] for r in rows])
-        closest = set(sorted(range(len(rows)), key=lambda i: -rows[i][3])[:3])
+        # overlap sentences repeat at chunk boundaries: a sentence's context is the nearest
+        # earlier sentence of its passage with other words, and the three closest are distinct
+        previous = _previous_distinct(rows)
+        distinct = {" ".join(r[0].split()).lower(): i for i, r in reversed(list(enumerate(rows)))}
+        closest = set(sorted(distinct.values(), key=lambda i: -rows[i][3])[:3])
     out: list[ScoredSentence] = []
     for i, (s, pi, position, d, _, key, label, kind, _) in enumerate(rows):
         rank_bonus = 0.02 * (max_passages - pi) / max_passages
@@ -146,6 +150,8 @@ def score_sentences(
         values: tuple[float, ...] = ()
         learned = None
         if ranker is not None:
+            p = previous[i]
+            before = rows[p][0] if p is not None else ""
             candidate = Candidate(
                 s,
                 score,
@@ -156,8 +162,8 @@ def score_sentences(
                 (max_passages - pi) / max_passages,
                 position == 0,
                 kind,
-                rows[i - 1][0] if position else "",
-                bool(position) and i - 1 in closest,
+                before,
+                bool(before) and distinct[" ".join(before.split()).lower()] in closest,
             )
             values = features(candidate, form)
             learned = ranked_score(values, ranker)
@@ -165,6 +171,18 @@ def score_sentences(
         # `judged` only where the score has the roots instead of the Dutch terms
         kept = None if cognate is None else judged
         out.append(ScoredSentence(s, pi, position, score, d, lexical, key, label, kind, kept, values, learned))
+    return out
+
+
+def _previous_distinct(rows: list[tuple]) -> list[int | None]:
+    """Per row, the index of the nearest earlier row of the same passage whose text differs."""
+    out: list[int | None] = []
+    for i, row in enumerate(rows):
+        key = " ".join(row[0].split()).lower()
+        j = i - 1
+        while j >= 0 and rows[j][1] == row[1] and " ".join(rows[j][0].split()).lower() == key:
+            j -= 1
+        out.append(j if j >= 0 and rows[j][1] == row[1] else None)
     return out
 
 

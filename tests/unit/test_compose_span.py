@@ -335,3 +335,20 @@ def test_a_list_of_named_items_asked_for_as_a_list_is_given_by_the_names():
 def test_a_question_about_one_named_item_still_gets_its_explanation():
     answer = _rendered("Techniek als motor: wat houdt dat in?")
     assert "versterken van de technische kracht" in answer
+
+
+def test_names_only_when_the_items_are_one_list_of_distinct_unnumbered_names():
+    question = analyse("Wat zijn de doelen?")
+    numbered = [
+        s("De regio heeft drie doelen:", 0.90, 0, 0),
+        s("- Doel 1: vijfduizend extra banen in de techniek;", 0.88, 0, 1),
+        s("- Doel 2: meer studenten die in de regio blijven.", 0.87, 0, 2),
+    ]
+    assert not compose_span(question, numbered).heads
+    assert compose_span(analyse("Wat zijn de centrale actielijnen?"), HEADED).heads
+
+
+def test_a_two_part_list_question_keeps_the_explanations():
+    other = s("- Arbeidsmarkt & Talent: voldoende talent op alle niveaus aantrekken;", 0.895, 1, 0, "B")
+    span = compose_span(analyse("Wat zijn de actielijnen voor techniek, en welke voor talent?"), [*HEADED, other])
+    assert other in span.sentences and not span.heads

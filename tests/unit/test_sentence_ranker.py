@@ -103,3 +103,10 @@ def test_fitting_gives_a_feature_that_marks_the_gold_sentence_a_positive_weight(
     assert abs(weights[FEATURES.index("length")]) < weights[FEATURES.index("states_number")]
     ranked = [rank_of_gold(g.x[:, 0] + g.x[:, 1:] @ weights[1:], g.gold) for g in groups]
     assert all(r == 1 for r in ranked)
+
+
+def test_a_sentences_context_skips_the_copy_an_overlap_repeats():
+    from assistant.answering.evidence import _previous_distinct
+
+    rows = [("A.", 0), ("B.", 0), ("B.", 0), ("C.", 0), ("D.", 1)]
+    assert _previous_distinct(rows) == [None, 0, 0, 2, None]
