@@ -16,6 +16,7 @@ from assistant.answering.evidence import ScoredSentence
 from assistant.answering.lists import joined_in, list_span, with_second_part
 from assistant.answering.markers import has_number, has_reason, has_time, names_in
 from assistant.answering.question import QuestionForm
+from assistant.answering.ranking import restates
 from assistant.answering.span import (
     KIND_MARGIN,
     Span,
@@ -29,7 +30,7 @@ from assistant.answering.span import (
     with_list,
     with_previous,
 )
-from ingest.dutch import FUNCTION_WORDS, fold, words
+from ingest.dutch import fold, words
 
 # the kinds of question whose sentence the learned ranker picks (ranking.py); the others keep the
 # plain score their list and overview rules were tuned on
@@ -52,11 +53,8 @@ SHORT_LINE_WORDS = 3
 # the sentence about a question's focus may stand this far below the best one
 FOCUS_MARGIN = 0.12
 OVERVIEW_MARGIN = 0.08
-# a sentence whose content words are all in the question, but for this many, only says again what
-# was asked ("Voor de toekomst van Twente zijn het mkb ... van groot belang" to "Waarom zijn het mkb
-# ... belangrijk voor de toekomst van Twente?"): the answer is in what follows it
-RESTATES_NEW_WORDS = 1
-# ... for the questions whose answer is a clause the question does not hold (a fact question may be
+# a sentence that only says again what was asked (ranking.restates) gives way to what follows it
+# for the questions whose answer is a clause the question does not hold (a fact question may be
 # asked in the words of the sentence that answers it)
 RESTATED_KINDS = ("reason", "how")
 # a sentence that refers back to the one before ("Zij zorgen voor ...", "Met hun producten ...")
@@ -118,16 +116,6 @@ def _number_in_intro(chosen: ScoredSentence) -> bool:
     """An intro that holds the number ("... bestaan uit 4 centrale actielijnen:") answers "hoeveel"
     without its list."""
     return is_intro(chosen) and has_number(chosen.text)
-
-
-def restates(sentence: str, form: QuestionForm) -> bool:
-    """The sentence's content words are the question's, but for RESTATES_NEW_WORDS."""
-    if not form.words:
-        return False
-    asked = {fold(w)[:6] for w in form.words}
-    own = [fold(w) for w in words(sentence) if len(w) > 2 and w not in FUNCTION_WORDS]
-    new = [w for w in own if w[:6] not in asked]
-    return len(own) >= 3 and len(new) <= RESTATES_NEW_WORDS
 
 
 def _past_restatement(

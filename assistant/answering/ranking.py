@@ -78,6 +78,8 @@ LEARNED_WEIGHTS: dict[str, float] = {
     "after_top": 0.0219,
 }
 
+# a sentence whose content words are all in the question, but for this many, restates it
+RESTATES_NEW_WORDS = 1
 _LEANS_BACK = re.compile(
     r"^\s*(?:\S+\s+){0,2}?(?:dit|deze|die|dat|zij|ze|hun|hiermee|daarmee|hierdoor|daardoor|hiervoor|daarvoor|"
     r"this|these|those|they|their|it)\b",
@@ -128,9 +130,9 @@ def features(c: Candidate, form: QuestionForm) -> tuple[float, ...]:
         "names_term": float(bool(form.term) and _names(text, form.term or "")),
         "members_off": float(c.chunk_kind == "members" and kind != "names"),
         "aside": float(c.chunk_kind in ("quote", "front")),
-        "restates": float(_restates(text, form)),
+        "restates": float(restates(text, form)),
         "leans_back": float(bool(_LEANS_BACK.match(text))),
-        "after_restatement": float(bool(c.previous) and _restates(c.previous, form)),
+        "after_restatement": float(bool(c.previous) and restates(c.previous, form)),
         "after_top": float(c.after_top),
     }
     return tuple(values[name] for name in FEATURES)
@@ -150,10 +152,12 @@ def _names(text: str, term: str) -> bool:
     return bool(needed) and all(any(h.startswith(n) for h in have) for n in needed)
 
 
-def _restates(text: str, form: QuestionForm) -> bool:
-    """All content words of the sentence but one are the question's: it says again what was asked."""
+def restates(text: str, form: QuestionForm) -> bool:
+    """The sentence's content words are the question's but for RESTATES_NEW_WORDS: it says again
+    what was asked ("Voor de toekomst van Twente zijn het mkb ... van groot belang" to "Waarom zijn
+    het mkb ... belangrijk voor de toekomst van Twente?")."""
     if not form.words:
         return False
     asked = {fold(w)[:6] for w in form.words}
     own = [fold(w) for w in words(text) if len(w) > 2 and w not in FUNCTION_WORDS]
-    return len(own) >= 3 and sum(w[:6] not in asked for w in own) <= 1
+    return len(own) >= 3 and sum(w[:6] not in asked for w in own) <= RESTATES_NEW_WORDS
