@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from assistant.answering.evidence import ScoredSentence
-from assistant.answering.lists import joined_in, list_span, with_second_part
+from assistant.answering.lists import joined_in, list_span, singled_out, with_second_part
 from assistant.answering.markers import has_number, has_reason, has_time, names_in
 from assistant.answering.question import QuestionForm
 from assistant.answering.ranking import restates
@@ -160,8 +160,11 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
         span = list_span(form, ranked, sentences)
         if span and all(x.chunk_kind == "members" for x in span):
             return Span(span, exact=True)  # member lines: names and roles to be given as they stand
+        named = _named_items(span)
+        if named and form.parts == 1 and (item := singled_out(form, span)):
+            return Span([item], exact=True)
         whole = with_second_part(span, ranked) if form.parts > 1 else span
-        heads = LIST_HEADS_ONLY and form.kind == "list" and whole is span and _named_items(span)
+        heads = LIST_HEADS_ONLY and form.kind == "list" and whole is span and named
         return Span(whole, joined=joined_in(whole), heads=heads)
 
     if form.kind == "definition" and form.term:
@@ -185,9 +188,13 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
         named = [s for s in ranked if names_in(s.text) >= 1]
         return Span(with_list(best_of(named, top, KIND_MARGIN), sentences))
 
-    # a fact, a way (how), yes/no: the best sentence, its list if it opens one
+    # a fact, a way (how), yes/no: the best sentence, its list if it opens one (the one item of
+    # it the question names, when it names one)
     if is_intro(top) or is_item(top):
-        return Span(with_list(top, sentences))
+        span = with_list(top, sentences)
+        if _named_items(span) and (item := singled_out(form, span)):
+            return Span([item], exact=True)
+        return Span(span)
     return Span(_past_restatement(then_next(top, sentences), sentences, form))
 
 

@@ -8,6 +8,7 @@ import itertools
 import re
 from collections.abc import Sequence
 
+from assistant.answering.cognates import english_roots, roots_in
 from assistant.answering.evidence import ROLE_WORDS, ScoredSentence
 from assistant.answering.markers import ENUMERATION as _ENUMERATION
 from assistant.answering.markers import names_in
@@ -19,18 +20,21 @@ from assistant.answering.span import (
     dedupe,
     is_intro,
     is_item,
+    item_head,
     mentions,
     next_in_passage,
     then_next,
     with_list,
     with_previous,
 )
-from ingest.dutch import words
+from ingest.dutch import FUNCTION_WORDS, fold, words
 
 # a list block wins over an enumerating sentence scoring up to this much more
 LIST_BONUS = 0.02
 # ... and either gets this when it names the noun the question asks for
 NOUN_BONUS = 0.03
+# a question that names one item of a list of named items is answered by that item alone
+SINGLE_OUT_ITEMS = True
 # a sentence of another passage joins a list answer when it scores within this of the span
 SECOND_PART_MARGIN = 0.035
 # a question word that is also a word of the list's heading ("Leden Twente Board") tells the
@@ -193,6 +197,37 @@ def matching_items(form: QuestionForm, items: list[ScoredSentence]) -> list[Scor
     best = max(scores)
     chosen = [s for s, sc in zip(items, scores, strict=True) if best > 0 and sc == best]
     return chosen if chosen and len(chosen) < len(items) else items
+
+
+def singled_out(form: QuestionForm, block: list[ScoredSentence]) -> ScoredSentence | None:
+    """The one item of a list of named items whose name the question holds ("What does the key
+    technologies portfolio focus on?" -> "- Sleuteltechnologieën: Focus ligt op fotonica ..."): the
+    question asks about that item, not for the list. None when it names no item, or several, or asks
+    for a number of them."""
+    if not SINGLE_OUT_ITEMS or (form.count or 0) > 1:
+        return None
+    items = [s for s in block if is_item(s)]
+    if len(items) < 3:
+        return None
+    hits = [s for s in items if _names_head(form, item_head(s.text) or "")]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _names_head(form: QuestionForm, head: str) -> bool:
+    """The question holds at least half of the content words of an item's name: as the same word,
+    one inside the other (a compound: "digitaliseringsportfolio"), or its English cognate."""
+    wanted = [fold(w) for w in words(head) if w not in FUNCTION_WORDS and len(w) > 3]
+    if not wanted or not form.words:
+        return False
+    asked = [fold(w) for w in form.words]
+    roots = english_roots(" ".join(form.words)) if form.language == "en" else []
+
+    def held(h: str) -> bool:
+        return any(q[:7] == h[:7] or (len(h) >= 6 and h in q) or (len(q) >= 6 and q in h) for q in asked) or bool(
+            roots_in(roots, h)
+        )
+
+    return 2 * sum(held(h) for h in wanted) >= len(wanted)
 
 
 def with_second_part(span: list[ScoredSentence], ranked: list[ScoredSentence]) -> list[ScoredSentence]:

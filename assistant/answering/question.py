@@ -203,7 +203,7 @@ def analyse(question: str) -> QuestionForm:
         return QuestionForm("amount", lang, words=content)
     if _HOW.match(q):
         return QuestionForm("how", lang, words=content)
-    if m := _DEFINITION.match(q):
+    if (m := _DEFINITION.match(q)) and not count:  # "What are the four X" asks for a list
         return QuestionForm("definition", lang, None, _term(m))
     if _DATE.search(q):
         return QuestionForm("date", lang)

@@ -352,3 +352,18 @@ def test_a_two_part_list_question_keeps_the_explanations():
     other = s("- Arbeidsmarkt & Talent: voldoende talent op alle niveaus aantrekken;", 0.895, 1, 0, "B")
     span = compose_span(analyse("Wat zijn de actielijnen voor techniek, en welke voor talent?"), [*HEADED, other])
     assert other in span.sentences and not span.heads
+
+
+def test_a_question_naming_one_item_of_a_named_list_gets_that_item_whole():
+    for question in (
+        "What does the plan want to achieve with technology as a motor?",
+        "Wat wil de regio met techniek als motor bereiken?",
+    ):
+        span = compose_span(analyse(question), HEADED)
+        assert texts(span) == [HEADED[1].text] and span.exact, question
+
+
+def test_a_list_question_naming_no_item_or_a_number_of_them_keeps_the_list():
+    for question in ("Which central action lines does the region work along?", "Welke drie actielijnen zijn er?"):
+        span = compose_span(analyse(question), HEADED)
+        assert texts(span) == [x.text for x in HEADED], question
