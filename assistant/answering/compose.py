@@ -160,11 +160,11 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
         span = list_span(form, ranked, sentences)
         if span and all(x.chunk_kind == "members" for x in span):
             return Span(span, exact=True)  # member lines: names and roles to be given as they stand
-        named = _named_items(span)
-        if named and form.parts == 1 and (item := singled_out(form, span)):
+        named_list = _named_items(span)
+        if named_list and form.parts == 1 and (item := singled_out(form, span)):
             return Span([item], exact=True)
         whole = with_second_part(span, ranked) if form.parts > 1 else span
-        heads = LIST_HEADS_ONLY and form.kind == "list" and whole is span and named
+        heads = LIST_HEADS_ONLY and form.kind == "list" and whole is span and named_list
         return Span(whole, joined=joined_in(whole), heads=heads)
 
     if form.kind == "definition" and form.term:
