@@ -48,6 +48,12 @@ RANKED_KINDS: dict[str, bool] = {
 }
 # a list question answered by a list of "<name>: <explanation>" items gets the names (Span.heads)
 LIST_HEADS_ONLY = True
+# a fact answer whose sentence stands for the one before ("Daar raakt ...", "Beide ...") starts there
+READ_WITH_ANTECEDENT = True
+# a definition reads on from the sentence naming the term until this many words (at most this
+# many sentences)
+DEFINITION_WORDS = 25
+DEFINITION_SENTENCES = 3
 OVERVIEW_SECTIONS = 4
 SHORT_LINE_WORDS = 3
 # the sentence about a question's focus may stand this far below the best one
@@ -65,6 +71,8 @@ _REFERS_TO_BEFORE = re.compile(
 )
 
 
+# a sentence that goes on to another point ("Ook zijn de sectoren ...", "Daarnaast ...")
+_ADDS_ANOTHER = re.compile(r"^\s*(?:ook|daarnaast|verder|tevens|bovendien|also|in\s+addition|besides)\b", re.I)
 _ITEM_HEAD = re.compile(r"^\s*-\s+(?P<head>[^:]{2,80}):\s+\S")
 
 
@@ -110,6 +118,21 @@ def _named_items(span: list[ScoredSentence]) -> bool:
         and all(h and not any(c.isdigit() for c in h) for h in heads)
         and len({h.lower() for h in heads if h}) == len(heads)
     )
+
+
+def _explained(chosen: ScoredSentence, sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    """The sentence that names a term and the ones after it in its passage until they hold
+    DEFINITION_WORDS words ("In Twente hebben we noaberschap. Een authentiek Twents begrip; ...
+    men helpt elkaar."): a short naming sentence does not yet say what the term is."""
+    span = [chosen]
+    while sum(len(x.text.split()) for x in span) < DEFINITION_WORDS and len(span) < DEFINITION_SENTENCES:
+        nxt = next_in_passage(span[-1], sentences)
+        if nxt is None or is_item(nxt) or (len(span) > 1 and _ADDS_ANOTHER.match(nxt.text)):
+            break
+        if is_intro(nxt):
+            return [*span, *with_list(nxt, sentences)]
+        span.append(nxt)
+    return span
 
 
 def _number_in_intro(chosen: ScoredSentence) -> bool:
@@ -173,8 +196,7 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
             return Span([item], exact=True)
         naming = [s for s in ranked if mentions(s.text, term)]
         chosen = best_of(naming, top, KIND_MARGIN * 2)
-        short = len(chosen.text.split()) < 25
-        span = with_list(chosen, sentences) if is_intro(chosen) else then_next(chosen, sentences, always=short)
+        span = with_list(chosen, sentences) if is_intro(chosen) else _explained(chosen, sentences)
         return Span(with_previous(span, sentences))
 
     finders = {"date": has_time, "amount": has_number, "reason": has_reason}
@@ -195,7 +217,8 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
         if _named_items(span) and (item := singled_out(form, span)):
             return Span([item], exact=True)
         return Span(span)
-    return Span(_past_restatement(then_next(top, sentences), sentences, form))
+    span = _past_restatement(then_next(top, sentences), sentences, form)
+    return Span(with_previous(span, sentences, strict=True) if READ_WITH_ANTECEDENT else span)
 
 
 def _overview(ranked: list[ScoredSentence]) -> list[ScoredSentence]:

@@ -134,10 +134,19 @@ def then_next(
     return [chosen]
 
 
-def with_previous(span: list[ScoredSentence], sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
-    """A span that opens with a reference back ("Voor dat laatste ...") starts one sentence earlier."""
+# a sentence whose subject is the one before's ("Daar raakt de opgave ...", "Beide programma's ...",
+# "Zij zorgen voor ..."): read alone it does not say what it is about
+STANDS_FOR_BEFORE = re.compile(r"^\s*(?:(?:daar|hier)\s+(?!\w+\s*[,:])\w+|beide|both|zij|ze|they)\b", re.I)
+
+
+def with_previous(
+    span: list[ScoredSentence], sentences: Sequence[ScoredSentence], strict: bool = False
+) -> list[ScoredSentence]:
+    """A span that opens with a reference back ("Voor dat laatste ...") starts one sentence earlier;
+    `strict`: only for a sentence that cannot be read alone (STANDS_FOR_BEFORE, _REFERS_BACK)."""
     first = span[0]
-    if not (_REFERS_BACK.match(first.text) or POINTS_BACK.search(first.text)):
+    back = _REFERS_BACK.match(first.text) or STANDS_FOR_BEFORE.match(first.text)
+    if not (back or (not strict and POINTS_BACK.search(first.text))):
         return span
     group = dedupe(by_passage(sentences)[first.passage_index])
     idx = next((i for i, s in enumerate(group) if s.text == first.text), 0)

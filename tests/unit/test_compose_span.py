@@ -367,3 +367,29 @@ def test_a_list_question_naming_no_item_or_a_number_of_them_keeps_the_list():
     for question in ("Which central action lines does the region work along?", "Welke drie actielijnen zijn er?"):
         span = compose_span(analyse(question), HEADED)
         assert texts(span) == [x.text for x in HEADED], question
+
+
+def test_a_definition_reads_on_until_the_term_is_explained_but_not_into_another_point():
+    sentences = [
+        s("In Twente hebben we noaberschap.", 0.90, position=0),
+        s("Een authentiek Twents begrip.", 0.80, position=1),
+        s("Mensen hebben sterke persoonlijke banden met elkaar; men helpt elkaar.", 0.79, position=2),
+        s("Ook is de regio gastvrij voor nieuwkomers uit het buitenland.", 0.78, position=3),
+    ]
+    span = compose_span(analyse("Wat wordt bedoeld met noaberschap?"), sentences)
+    assert texts(span) == [x.text for x in sentences[:3]]
+    another = [*sentences[:2], s("Ook is de regio gastvrij voor nieuwkomers.", 0.78, position=2)]
+    assert texts(compose_span(analyse("Wat wordt bedoeld met noaberschap?"), another)) == [
+        x.text for x in sentences[:2]
+    ]
+
+
+def test_a_fact_sentence_that_stands_for_the_one_before_comes_with_it():
+    sentences = [
+        s("De Twente Board gaat over de brede economische agenda.", 0.80, position=0),
+        s("Daar raakt de opgave van de board die van de sociale agenda.", 0.90, position=1),
+    ]
+    span = compose_span(analyse("Is de sociale agenda een taak van de Board?"), sentences)
+    assert texts(span) == [x.text for x in sentences]
+    alone = [sentences[0], s("Daarnaast werkt de Board aan de sociale agenda.", 0.90, position=1)]
+    assert texts(compose_span(analyse("Is de sociale agenda een taak van de Board?"), alone)) == [alone[1].text]
