@@ -66,6 +66,27 @@ def claim_sentences(text: str) -> list[str]:
     return out
 
 
+# a line of a list the model writes ("- Digitalisering [1]", "2. Innovation in care [1]"): one claim
+LIST_LINE = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+# a short list item is supported by the item line of its cited passage it is this close to (the
+# model names the items of a Dutch list in English: "Innovation in care" / "- Innovatie in de zorg")
+ITEM_MIN_SIMILARITY = 0.85
+
+
+def claim_units(text: str) -> list[tuple[bool, str]]:
+    """(is a list item, claim) in reading order: each list line is one claim, the rest is read
+    sentence by sentence (claim_sentences)."""
+    units: list[tuple[bool, str]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if LIST_LINE.match(line):
+            units.append((True, LIST_LINE.sub("", line, count=1).strip()))
+        else:
+            units.extend((False, s) for s in claim_sentences(line))
+    return units
+
+
 def check_citations(
     text: str,
     passages: list[Passage],
@@ -92,10 +113,10 @@ def check_citations(
     passage_vectors = [np.vstack([vectors for _, vectors in b]) for b in banked]
     passage_sentences = [[s for sentences, _ in b for s in sentences] for b in banked]
     passage_langs = [detect_language(p.text) for p in passages]
-    for sentence in claim_sentences(text):
+    for item, sentence in claim_units(text):
         markers = [int(m) for m in MARKER.findall(sentence)]
         bare = MARKER.sub("", sentence).strip()
-        if len(bare.split()) < 3:
+        if len(bare.split()) < 3 and not (item and bare):
             continue  # stray fragments and lone markers
         lexical = [tokens_overlap(bare, p.text) for p in passages]
         vec = embedder.embed_passages([bare])[0]
@@ -104,6 +125,11 @@ def check_citations(
         floors = [min_similarity if pl == lang else min_similarity_translated for pl in passage_langs]
         # 0.5 = supported: lexical overlap of half the words, or the similarity floor reached
         support = [max(lx, 0.5 + (d - t) * 5) for lx, d, t in zip(lexical, dense, floors, strict=True)]
+        if item:  # an item naming an item of the cited passage's list
+            support = [
+                max(sp, 0.5 if _names_an_item(vec, v, ps) else 0.0)
+                for sp, v, ps in zip(support, passage_vectors, passage_sentences, strict=True)
+            ]
         valid = [m for m in markers if 1 <= m <= len(passages)]
         supported = [m for m in valid if support[m - 1] >= 0.5]
         if not supported:
@@ -120,5 +146,25 @@ def check_citations(
                     nearest = passage_sentences[m - 1][int(np.argmax(passage_vectors[m - 1] @ vec))]
                     if nearest not in quotes.setdefault(m, []):
                         quotes[m].append(nearest)
-        kept.append(bare.rstrip() + " " + "".join(f"[{m}]" for m in supported))
-    return " ".join(kept), flagged, used
+        kept.append(("\n- " if item else " ") + bare.rstrip() + " " + "".join(f"[{m}]" for m in supported))
+    return _joined(kept), flagged, used
+
+
+def _joined(units: list[str]) -> str:
+    """Kept claims as text: sentences run on, each list item on a line of its own, and a sentence
+    after a list starts a new line."""
+    out = ""
+    for unit in units:
+        if out.rstrip().split("\n")[-1].startswith("- ") and not unit.startswith("\n"):
+            unit = "\n" + unit.lstrip()
+        out += unit
+    return out.strip()
+
+
+def _names_an_item(vec: np.ndarray, vectors: np.ndarray, sentences: list[str]) -> bool:
+    """The passage sentence nearest to `vec` is a list item and at least ITEM_MIN_SIMILARITY close."""
+    if not len(vectors):
+        return False
+    sims = vectors @ vec
+    best = int(np.argmax(sims))
+    return sentences[best].lstrip().startswith("- ") and float(sims[best]) >= ITEM_MIN_SIMILARITY

@@ -78,3 +78,47 @@ def test_a_marker_after_the_full_stop_belongs_to_the_sentence_before_it():
         "Meer staat er niet.",
     ]
     assert claim_sentences("[1] Alleen een marker vooraan.") == ["[1] Alleen een marker vooraan."]
+
+
+class ByTopic:
+    """Unit vectors by topic: digital texts, care texts, a list's intro, space travel, the rest."""
+
+    name, dim = "by-topic", 5
+    TOPICS = (("digital",), ("zorg", "care"), ("zijn:", "are:"), ("space",))
+
+    def embed_passages(self, texts):
+        def vec(t: str) -> np.ndarray:
+            low = t.lower()
+            axis = next((i for i, keys in enumerate(self.TOPICS) if any(k in low for k in keys)), 4)
+            return np.eye(5, dtype=np.float32)[axis]
+
+        return np.vstack([vec(t) for t in texts]) if texts else np.zeros((0, 5), dtype=np.float32)
+
+    def embed_query(self, text):
+        return self.embed_passages([text])[0]
+
+
+LIST_TEXT = "Deze impactportfolio's zijn:\n- Digitalisering: robotica en AI.\n- Innovatie in de zorg: medtech."
+
+
+def test_a_list_the_model_writes_keeps_its_items_on_lines_and_drops_items_the_list_lacks():
+    chunk = Chunk("c2", "plan", "Plan", 0, LIST_TEXT, "6.1", "Focus", None, None, "Focus", "body", 0, len(LIST_TEXT))
+    bank = SentenceBank(ByTopic())
+    text = (
+        "The portfolios are:\n1. Digitalisation [1]\n2. Innovation in care [1]\n3. Space travel [1]\nThat is all. [1]"
+    )
+    kept, flagged, used = check_citations(text, [Passage(chunk, 1.0)], bank, 0.90, 0.90)
+    assert kept.splitlines()[1:3] == ["- Digitalisation [1]", "- Innovation in care [1]"]
+    assert flagged == ["Space travel", "That is all."] and used == {1}
+    assert kept.splitlines()[0] == "The portfolios are: [1]"
+
+
+def test_a_sentence_after_a_list_starts_a_line_of_its_own():
+    chunk = Chunk("c3", "plan", "Plan", 0, LIST_TEXT, "6.1", "Focus", None, None, "Focus", "body", 0, len(LIST_TEXT))
+    text = "The portfolios are:\n- Digitalisation [1]\nDigitalisation means robotica en AI. [1]"
+    kept, _, _ = check_citations(text, [Passage(chunk, 1.0)], SentenceBank(ByTopic()), 0.90, 0.90)
+    assert kept.splitlines() == [
+        "The portfolios are: [1]",
+        "- Digitalisation [1]",
+        "Digitalisation means robotica en AI. [1]",
+    ]
