@@ -108,6 +108,9 @@ class Settings(BaseSettings, IngestConfig):
     llm_evidence_words: int = Field(
         default=80, description="the grounded writer's evidence budget in words (the prompt's size)"
     )
+    answer_both_parts: bool = Field(
+        default=True, description="a question of two joined questions ('..., en welke ...?') gets both answered"
+    )
     llm_prompt: Literal["evidence", "passages"] = Field(
         default="evidence",
         description="what the model writes from: the selected evidence sentences, or whole passages",
@@ -196,7 +199,7 @@ class Settings(BaseSettings, IngestConfig):
         default=0.05, description="words in more than this share of the plan's chunks carry no lexical evidence"
     )
     portfolio_llm_max_tokens: int = Field(
-        default=80, ge=16, description="tokens the model may write for the why of a portfolio check (backend named)"
+        default=48, ge=16, description="tokens the model may write for the why of a portfolio check (backend named)"
     )
     portfolio_score_scale: float = Field(
         default=0.015, gt=0, description="logistic scale of the reported 0..1 score (0.5 at 'partial')"

@@ -214,3 +214,22 @@ def analyse(question: str) -> QuestionForm:
     if _YES_NO.match(q):
         return QuestionForm("yes_no", lang, words=content)
     return QuestionForm("fact", lang, words=content)
+
+
+# the second of two joined questions: ", en welke ...", "and how ..." (not "voor X en voor Y")
+_JOINED_QUESTION = re.compile(
+    r",?\s+(?:en|and)\s+(?P<second>(?:welke|wie|wat|hoe|waar|waarom|in\s+welk\w*|which|who|what|how|where|why|in\s+which)\b.+)$",
+    re.I,
+)
+
+
+def second_question(question: str) -> str | None:
+    """The second of two questions joined by "en"/"and" ("Welke kansen ..., en in welk portfolio
+    komt X terug?" -> "in welk portfolio komt X terug?"), asked on its own; None otherwise."""
+    q = " ".join(question.split())
+    asked = [p for p in re.split(r"(?<=[.!?])\s+", q) if p.rstrip().endswith("?")]
+    m = _JOINED_QUESTION.search(asked[-1] if asked else q)
+    if m is None or len(m.group("second").split()) < 3:
+        return None
+    second = m.group("second").strip()
+    return second[0].upper() + second[1:]

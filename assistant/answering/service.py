@@ -22,10 +22,10 @@ from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank,
 from assistant.answering.extractive import compose_extractive, not_found_answer, quoted_span
 from assistant.answering.followup import besides_previous, condense, is_follow_up, ordinal_of
 from assistant.answering.prompts import answer_messages, condense_messages, evidence_messages
-from assistant.answering.question import analyse
+from assistant.answering.question import analyse, second_question
 from assistant.answering.requests import check_question, check_scope, checked_history
 from assistant.answering.sections import Overview, whole_section
-from assistant.answering.span import Span, shown
+from assistant.answering.span import Span, shown, with_other_part
 from assistant.answering.text import MARKER
 from assistant.answering.translation import checked_translations, dutch_query, translation_messages
 from assistant.llm.base import Generator, GeneratorError, generate
@@ -172,7 +172,9 @@ class AnswerService:
                 yield from _emit(answer, backend, timings, started, notice)
                 return
             form = analyse(standalone) if self.settings.question_aware_answers else None
-            span = quoted_span(sentences, self.settings.max_answer_sentences, form)
+            span = self._both_parts(
+                standalone, retrieval, quoted_span(sentences, self.settings.max_answer_sentences, form)
+            )
             # an exact span (a member line, an item headed by what was asked) and a list given by
             # its items' names are translated rather than rewritten: the model garbles names and
             # roles when it copies them, and rewrites a list of names into paragraphs
@@ -285,9 +287,25 @@ class AnswerService:
         self, question: str, standalone: str, retrieval: Retrieval, sentences: list[ScoredSentence], lang: str
     ) -> Answer:
         form = analyse(standalone) if self.settings.question_aware_answers else None
+        span = self._both_parts(standalone, retrieval, quoted_span(sentences, self.settings.max_answer_sentences, form))
         return compose_extractive(
-            question, standalone, retrieval, sentences, lang, self.settings.max_answer_sentences, form
+            question, standalone, retrieval, sentences, lang, self.settings.max_answer_sentences, form, span=span
         )
+
+    def _both_parts(self, standalone: str, retrieval: Retrieval, span: Span) -> Span:
+        """Two questions joined in one ("Welke kansen ..., en in welk portfolio ...?"): the second
+        is answered too, from the same passages, by sentences the first part's span does not hold,
+        scored against it alone."""
+        second = second_question(standalone) if self.settings.answer_both_parts else None
+        if second is None or not self.settings.question_aware_answers:
+            return span
+        if len({x.passage_index for x in span.sentences}) > 1:
+            return span  # answered from two passages already (lists.with_second_part)
+        given = {x.text for x in span.sentences}
+        sentences = [x for x in self._scored(second, retrieval, self._retriever()) if x.text not in given]
+        if not sentences:
+            return span
+        return with_other_part(span, quoted_span(sentences, self.settings.max_answer_sentences, analyse(second)))
 
     def _translated(
         self,

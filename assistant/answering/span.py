@@ -169,3 +169,13 @@ def names_cognates(sentence: str, term: str) -> bool:
     """Every English word of the term has a Dutch cognate in the sentence."""
     roots = english_roots(term)
     return bool(roots) and len(roots_in(roots, sentence)) == len(roots)
+
+
+def with_other_part(span: Span, other: Span) -> Span:
+    """A span answering the first of two joined questions, with the sentences of the span that
+    answers the second which it does not hold already (read after it)."""
+    have = {" ".join(x.text.split()) for x in span.sentences}
+    extra = [x for x in other.sentences if " ".join(x.text.split()) not in have]
+    if not extra or span.overview:
+        return span
+    return Span([*span.sentences, *extra], joined=span.joined)

@@ -296,3 +296,13 @@ def test_the_question_is_echoed_escaped(data_dir, embedder):
     answer = make_services(data_dir, embedder).answers.ask(f"<b>{SENTENCE}</b>")
     assert answer.question.startswith("&lt;b&gt;") and "<b>" not in answer.question
     assert "<" not in answer.answer
+
+
+def test_both_of_two_joined_questions_are_answered(data_dir, embedder):
+    second = "Signaleren en monitoren zijn de essentiële basistaken van de uitvoeringsorganisatie."
+    question = f"{SENTENCE[:-1]}, en wat zijn de essentiële basistaken?"
+    both = make_services(data_dir, embedder).answers.ask(question)
+    one = make_services(data_dir, embedder, answer_both_parts=False).answers.ask(question)
+    assert SENTENCE in normal(one.answer) and second not in normal(one.answer)
+    assert SENTENCE in normal(both.answer) and second in normal(both.answer)
+    assert_markers_point_at_citations(both)

@@ -393,3 +393,12 @@ def test_a_fact_sentence_that_stands_for_the_one_before_comes_with_it():
     assert texts(span) == [x.text for x in sentences]
     alone = [sentences[0], s("Daarnaast werkt de Board aan de sociale agenda.", 0.90, position=1)]
     assert texts(compose_span(analyse("Is de sociale agenda een taak van de Board?"), alone)) == [alone[1].text]
+
+
+def test_the_span_of_a_second_question_adds_only_what_the_first_span_lacks():
+    from assistant.answering.span import Span, with_other_part
+
+    first = Span([LIST[0]])
+    other = Span([LIST[0], LIST[6]])
+    assert with_other_part(first, other).sentences == [LIST[0], LIST[6]]
+    assert with_other_part(first, Span([LIST[0]])) is first

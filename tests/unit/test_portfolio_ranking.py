@@ -193,9 +193,5 @@ def test_the_model_prompt_starts_alike_in_both_languages_and_asks_for_the_langua
     assert all(f"[{k}] " in sources for k in range(1, 5))
     assert en[1]["content"].startswith(sources)  # the four portfolio texts come first in both
     assert "focus op digitalisering." in sources and "Daarbij" not in sources  # only their focus lines
-    assert (
-        nl[1]["content"]
-        .rstrip()
-        .endswith("Schrijf nu in het Nederlands waarom (1 of 2 zinnen, elke zin met een nummer).")
-    )
+    assert nl[1]["content"].rstrip().endswith("Schrijf nu in het Nederlands waarom, in één zin met een nummer.")
     assert "in English" in en[1]["content"].splitlines()[-1]

@@ -61,3 +61,22 @@ def test_many():
     assert analyse("Welke partijen zitten erin?").wants_many
     assert analyse("Welke drie dingen noemt het voorwoord?").wants_many
     assert not analyse("Waarom is samenwerking nodig?").wants_many
+
+
+@pytest.mark.parametrize(
+    ("question", "second"),
+    [
+        (
+            "Welke kansen bood de crisis voor medische technologie, en in welk portfolio komt dat terug?",
+            "In welk portfolio komt dat terug?",
+        ),
+        ("What effect does the crisis have on jobs, and how does the Board respond?", "How does the Board respond?"),
+        ("Wat zijn de actielijnen voor techniek en voor talent?", None),
+        ("Wie en wat?", None),
+        ("Welke partijen werken samen en bouwen aan netwerken?", None),
+    ],
+)
+def test_the_second_of_two_joined_questions(question, second):
+    from assistant.answering.question import second_question
+
+    assert second_question(question) == second
