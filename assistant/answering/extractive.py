@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from assistant.answering.citations import citation_for, quoted_citation, section_label
 from assistant.answering.compose import compose_span
 from assistant.answering.evidence import ScoredSentence
 from assistant.answering.prompts import TEXTS
-from assistant.answering.question import QuestionForm
-from assistant.answering.span import Span, shown
+from assistant.answering.question import QuestionForm, analyse, second_question
+from assistant.answering.span import Span, shown, with_other_part
 from assistant.answering.text import MARKER, clean_output
 from assistant.retrieval import Retrieval
 from assistant.schema import Answer
@@ -79,6 +80,24 @@ def quoted_span(sentences: list[ScoredSentence], max_sentences: int, form: Quest
     if form is not None:
         return compose_span(form, sentences)
     return Span(select_sentences(sentences, max_sentences))
+
+
+def with_second_question(
+    span: Span, question: str, score: Callable[[str], list[ScoredSentence]], max_sentences: int
+) -> Span:
+    """Two questions joined in one ("Welke kansen ..., en in welk portfolio ...?"): the span of
+    the first, and after it the span answering the second from the same passages (`score`: the
+    passages' sentences scored against a question), made of sentences the first does not hold.
+    The span as it is when the question is one, or when it draws on two passages already
+    (lists.with_second_part)."""
+    second = second_question(question)
+    if second is None or len({x.passage_index for x in span.sentences}) > 1:
+        return span
+    given = {x.text for x in span.sentences}
+    sentences = [x for x in score(second) if x.text not in given]
+    if not sentences:
+        return span
+    return with_other_part(span, quoted_span(sentences, max_sentences, analyse(second)))
 
 
 def compose_extractive(

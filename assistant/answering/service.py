@@ -13,19 +13,20 @@ import html
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 
 from assistant.answering.citations import check_citations, citation_for, quoted_citation
 from assistant.answering.compose import writer_evidence
 from assistant.answering.documents import NamesCache, name_documents
 from assistant.answering.events import Event, final_answer
 from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, scored_for
-from assistant.answering.extractive import compose_extractive, not_found_answer, quoted_span
+from assistant.answering.extractive import compose_extractive, not_found_answer, quoted_span, with_second_question
 from assistant.answering.followup import besides_previous, condense, is_follow_up, ordinal_of
 from assistant.answering.prompts import answer_messages, condense_messages, evidence_messages
-from assistant.answering.question import analyse, second_question
+from assistant.answering.question import analyse
 from assistant.answering.requests import check_question, check_scope, checked_history
 from assistant.answering.sections import Overview, whole_section
-from assistant.answering.span import Span, shown, with_other_part
+from assistant.answering.span import Span, shown
 from assistant.answering.text import MARKER
 from assistant.answering.translation import checked_translations, dutch_query, translation_messages
 from assistant.llm.base import Generator, GeneratorError, generate
@@ -293,19 +294,10 @@ class AnswerService:
         )
 
     def _both_parts(self, standalone: str, retrieval: Retrieval, span: Span) -> Span:
-        """Two questions joined in one ("Welke kansen ..., en in welk portfolio ...?"): the second
-        is answered too, from the same passages, by sentences the first part's span does not hold,
-        scored against it alone."""
-        second = second_question(standalone) if self.settings.answer_both_parts else None
-        if second is None or not self.settings.question_aware_answers:
+        if not (self.settings.answer_both_parts and self.settings.question_aware_answers):
             return span
-        if len({x.passage_index for x in span.sentences}) > 1:
-            return span  # answered from two passages already (lists.with_second_part)
-        given = {x.text for x in span.sentences}
-        sentences = [x for x in self._scored(second, retrieval, self._retriever()) if x.text not in given]
-        if not sentences:
-            return span
-        return with_other_part(span, quoted_span(sentences, self.settings.max_answer_sentences, analyse(second)))
+        score = partial(self._scored, retrieval=retrieval, retriever=self._retriever())
+        return with_second_question(span, standalone, score, self.settings.max_answer_sentences)
 
     def _translated(
         self,
