@@ -105,7 +105,7 @@ def check_citations(
     `quotes`, when given, gets for each used marker the passage sentences nearest to the sentences
     that cite it (what the source view highlights)."""
     text = clean_output(text)
-    kept: list[str] = []
+    kept: list[tuple[bool, str]] = []
     flagged: list[str] = []
     used: set[int] = set()
     embedder = bank.embedder
@@ -120,15 +120,18 @@ def check_citations(
             continue  # stray fragments and lone markers
         lexical = [tokens_overlap(bare, p.text) for p in passages]
         vec = embedder.embed_passages([bare])[0]
-        dense = [float(np.max(v @ vec)) if len(v) else 0.0 for v in passage_vectors]
+        # per passage: its sentence nearest to the claim (index) and how near (cosine)
+        sims = [v @ vec for v in passage_vectors]
+        nearest = [int(np.argmax(x)) if len(x) else -1 for x in sims]
+        dense = [float(x[n]) if n >= 0 else 0.0 for x, n in zip(sims, nearest, strict=True)]
         lang = detect_language(bare)
         floors = [min_similarity if pl == lang else min_similarity_translated for pl in passage_langs]
         # 0.5 = supported: lexical overlap of half the words, or the similarity floor reached
         support = [max(lx, 0.5 + (d - t) * 5) for lx, d, t in zip(lexical, dense, floors, strict=True)]
-        if item:  # an item naming an item of the cited passage's list
+        if item:  # a list item naming an item of the cited passage's list, near enough
             support = [
-                max(sp, 0.5 if _names_an_item(vec, v, ps) else 0.0)
-                for sp, v, ps in zip(support, passage_vectors, passage_sentences, strict=True)
+                max(sp, 0.5 if n >= 0 and ps[n].lstrip().startswith("- ") and d >= ITEM_MIN_SIMILARITY else 0.0)
+                for sp, n, d, ps in zip(support, nearest, dense, passage_sentences, strict=True)
             ]
         valid = [m for m in markers if 1 <= m <= len(passages)]
         supported = [m for m in valid if support[m - 1] >= 0.5]
@@ -142,29 +145,25 @@ def check_citations(
         used.update(supported)
         if quotes is not None:
             for m in supported:
-                if len(passage_vectors[m - 1]):
-                    nearest = passage_sentences[m - 1][int(np.argmax(passage_vectors[m - 1] @ vec))]
-                    if nearest not in quotes.setdefault(m, []):
-                        quotes[m].append(nearest)
-        kept.append(("\n- " if item else " ") + bare.rstrip() + " " + "".join(f"[{m}]" for m in supported))
+                if nearest[m - 1] >= 0:
+                    quote = passage_sentences[m - 1][nearest[m - 1]]
+                    if quote not in quotes.setdefault(m, []):
+                        quotes[m].append(quote)
+        kept.append((item, bare.rstrip() + " " + "".join(f"[{m}]" for m in supported)))
     return _joined(kept), flagged, used
 
 
-def _joined(units: list[str]) -> str:
+def _joined(claims: list[tuple[bool, str]]) -> str:
     """Kept claims as text: sentences run on, each list item on a line of its own, and a sentence
     after a list starts a new line."""
-    out = ""
-    for unit in units:
-        if out.rstrip().split("\n")[-1].startswith("- ") and not unit.startswith("\n"):
-            unit = "\n" + unit.lstrip()
-        out += unit
-    return out.strip()
-
-
-def _names_an_item(vec: np.ndarray, vectors: np.ndarray, sentences: list[str]) -> bool:
-    """The passage sentence nearest to `vec` is a list item and at least ITEM_MIN_SIMILARITY close."""
-    if not len(vectors):
-        return False
-    sims = vectors @ vec
-    best = int(np.argmax(sims))
-    return sentences[best].lstrip().startswith("- ") and float(sims[best]) >= ITEM_MIN_SIMILARITY
+    lines: list[str] = []
+    after_item = False
+    for item, claim in claims:
+        if item:
+            lines.append(f"- {claim}")
+        elif lines and not after_item:
+            lines[-1] = f"{lines[-1]} {claim}"
+        else:
+            lines.append(claim)
+        after_item = item
+    return "\n".join(lines)

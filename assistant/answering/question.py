@@ -157,9 +157,11 @@ class QuestionForm:
         return self.kind in ("list", "names") or (self.count or 0) > 1
 
 
+# the words a question opens with (a second one joined to the first included)
+_ASKING = r"(?:welke|wie|wat|hoe|waar|waarom|which|who|what|how|where|why)"
 # a second question joined to the first: ", en welke ...", "voor X en voor Y", "and which ..."
 _SECOND_PART = re.compile(
-    r",?\s+(?:en|and)\s+(?:welke|wie|wat|hoe|waar|waarom|which|who|what|how|where|why)\b"
+    rf",?\s+(?:en|and)\s+{_ASKING}\b"
     r"|\b(voor|bij|in|for|in)\s+[^,?]+?\s+(?:en|and)\s+\1\b",
     re.I,
 )
@@ -217,10 +219,7 @@ def analyse(question: str) -> QuestionForm:
 
 
 # the second of two joined questions: ", en welke ...", "and how ..." (not "voor X en voor Y")
-_JOINED_QUESTION = re.compile(
-    r",?\s+(?:en|and)\s+(?P<second>(?:welke|wie|wat|hoe|waar|waarom|in\s+welk\w*|which|who|what|how|where|why|in\s+which)\b.+)$",
-    re.I,
-)
+_JOINED_QUESTION = re.compile(rf",?\s+(?:en|and)\s+(?P<second>(?:in\s+welk\w*|in\s+which|{_ASKING})\b.+)$", re.I)
 
 
 def second_question(question: str) -> str | None:

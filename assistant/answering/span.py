@@ -174,8 +174,10 @@ def names_cognates(sentence: str, term: str) -> bool:
 def with_other_part(span: Span, other: Span) -> Span:
     """A span answering the first of two joined questions, with the sentences of the span that
     answers the second which it does not hold already (read after it)."""
+    if span.overview:
+        return span
     have = {" ".join(x.text.split()) for x in span.sentences}
     extra = [x for x in other.sentences if " ".join(x.text.split()) not in have]
-    if not extra or span.overview:
+    if not extra:
         return span
     return Span([*span.sentences, *extra], joined=span.joined)
