@@ -110,11 +110,53 @@ def enumeration(text: str, clauses: bool = False) -> list[str]:
     for sentence in re.split(r"(?<=[.!?;])\s+" if clauses else r"(?<=[.!?])\s+", text):
         body = sentence.split(":", 1)[1] if ":" in sentence else sentence
         body = re.sub(r"^.*?\b(?:zijn|are|is|zijn de|namely|namelijk)\b\s+", "", body, count=1)
-        parts = [p.strip(" .;") for p in re.split(r",\s*|\s+(?:en|and|of|or)\s+", body)]
-        parts = [p for p in parts if p and len(p.split()) <= 8]
+        parts = prose_items(body)
         if len(parts) > len(best):
             best = parts
     return best if len(best) >= 2 else []
+
+
+# an item longer than this (its bracketed aside not counted) is a clause, not a list item
+ITEM_MAX_WORDS = 10
+_CONJUNCTION = re.compile(r"\s+(?:en|and|of|or)\s+", re.I)
+
+
+def _top_level(text: str, pattern: re.Pattern, maxsplit: int = 0) -> list[str]:
+    """`text` split at the matches of `pattern` that stand outside brackets (at the first
+    `maxsplit` of them, when given)."""
+    depth, cuts = 0, []
+    spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        while spans and spans[0][0] == i:
+            if depth == 0:
+                cuts.append(spans[0])
+            spans.pop(0)
+    pieces, start = [], 0
+    for a, b in cuts[: maxsplit or None]:
+        pieces.append(text[start:a])
+        start = b
+    return [*pieces, text[start:]]
+
+
+def prose_items(body: str) -> list[str]:
+    """'A, B (b1, b2), C en D' -> A, B (b1, b2), C, D: commas (or semicolons, when there are two or more)
+    outside brackets part the items and
+    only the last comma's part is split at its conjunction ("A and B" without commas too), so an
+    item that holds "en" ("talent en kenniswerkers") stays whole. A part too long to be an item
+    makes the sentence no list (a silently dropped item would shift "the third one")."""
+    # items with commas inside are parted by ";" (two or more: a single one ends a clause)
+    separator = re.compile(r";\s*" if body.count(";") >= 2 else r",\s*")
+    parts = [p.strip(" .;") for p in _top_level(body.strip(), separator)]
+    last = re.sub(r"^(?:en|and|of|or)\s+", "", parts[-1], flags=re.I)
+    if last != parts[-1]:  # "A, B, and C": the conjunction opens the last item
+        parts[-1] = last
+    else:  # "A, B en C": the last part holds two items; "A en B": no commas, all are items
+        parts[-1:] = [p.strip(" .;") for p in _top_level(last, _CONJUNCTION, maxsplit=int(len(parts) > 1))]
+    parts = [p for p in parts if p]
+    if any(len(re.sub(r"\([^()]*\)", "", p).split()) > ITEM_MAX_WORDS for p in parts):
+        return []
+    return parts
 
 
 # "he"/"she" refer to the person the previous answer named; "die twee"/"both" to its enumeration

@@ -137,6 +137,46 @@ def test_a_pronoun_follow_up_names_the_person_of_the_previous_answer():
     )
 
 
+def test_a_prose_list_keeps_items_that_hold_and_or_a_bracketed_aside_whole():
+    asides = (
+        "Four things: knowledge and technology transfer, direct support for entrepreneurs "
+        "(ondernemersloket, one-to-one support, start-up and growth programmes), clusters of companies, "
+        "and guidance and access to finance."
+    )
+    assert enumeration(asides) == [
+        "knowledge and technology transfer",
+        "direct support for entrepreneurs (ondernemersloket, one-to-one support, start-up and growth programmes)",
+        "clusters of companies",
+        "guidance and access to finance",
+    ]
+    dutch = (
+        "Aantrekken van talent en kenniswerkers, groei van het aantal studenten, inzetbaarheid, en Twente als hotspot."
+    )
+    assert enumeration(dutch)[2] == "inzetbaarheid"
+    assert enumeration("Onno van Veldhuizen (mayor of Enschede and chair of Regio Twente) and John Joosten.") == [
+        "Onno van Veldhuizen (mayor of Enschede and chair of Regio Twente)",
+        "John Joosten",
+    ]
+    # a clause too long to be an item: no list, rather than a list whose numbering is shifted
+    assert (
+        enumeration("A, B, and then the board will work on many more things for the region in the years ahead.") == []
+    )
+
+
+def test_the_third_one_of_a_prose_answer_is_its_third_item():
+    history = [
+        ChatMessage(role="user", content="Welke accenten legt de board?"),
+        ChatMessage(
+            role="assistant",
+            content="Aantrekken van talent en kenniswerkers, groei van het aantal studenten, inzetbaarheid van de workforce, en Twente als hotspot. [1]",
+        ),
+    ]
+    assert (
+        condense("What does the third one mean?", history)
+        == "inzetbaarheid van de workforce: What does the third one mean?"
+    )
+
+
 def test_die_twee_stands_for_the_two_things_the_previous_answer_named():
     history = [
         ChatMessage(role="user", content="Welke investeringsprogramma's noemt het plan?"),
