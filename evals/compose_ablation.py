@@ -33,7 +33,7 @@ _PLURAL_ROLES_ONLY = question._NAMES.pattern.replace(
     "wethouders|burgemeesters|gedeputeerden|voorzitters|directeuren|directeurs|",
 ).replace("aldermen|alderman|mayors?|chairs?|directors?|", "aldermen|mayors|chairs|directors|")
 # rule -> (function or pattern of the answer modules, what it is replaced with)
-RULES: dict[str, tuple[str, Callable | re.Pattern | bool | dict]] = {
+RULES: dict[str, tuple[str, Callable | re.Pattern | bool | dict | tuple]] = {
     "member lines the question names": ("matching_items", lambda form, items: items),
     "a question's focus: the item headed by it": ("_about_focus", lambda focus, ranked: None),
     "amount intro without its list": ("_number_in_intro", lambda chosen: False),
@@ -51,6 +51,7 @@ RULES: dict[str, tuple[str, Callable | re.Pattern | bool | dict]] = {
     "names: a singular role noun asks for a person": ("_NAMES", re.compile(_PLURAL_ROLES_ONLY, re.I)),
     "an English noun found by its Dutch cognates": ("names_cognates", lambda sentence, term: False),
     "list: named items given by their names": ("LIST_HEADS_ONLY", False),
+    "fact: no list that opens after the answer": ("LIST_AFTER_ANSWER_KINDS", ("how", "fact", "yes_no")),
     "list: an elliptic compound pair (textiel- en staalindustrie)": (
         "_PAIR",
         re.compile(r"\b\w{3,}\s+(?:en|and)\s+\w{3,}\b"),

@@ -9,7 +9,7 @@ section for an overview. The answer leads with that span and adds nothing from e
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from assistant.answering.evidence import ScoredSentence
@@ -50,6 +50,9 @@ RANKED_KINDS: dict[str, bool] = {
 LIST_HEADS_ONLY = True
 # a fact answer whose sentence stands for the one before ("Daar raakt ...", "Beide ...") starts there
 READ_WITH_ANTECEDENT = True
+# the questions whose answer sentence brings a list that opens right after it ("... Dat doen we
+# met:"); for a fact or yes/no question that list is about something else and pads the answer
+LIST_AFTER_ANSWER_KINDS: Collection[str] = ("how",)
 # a definition reads on from the sentence naming the term until this many words (at most this
 # many sentences)
 DEFINITION_WORDS = 25
@@ -217,7 +220,7 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
         if _named_items(span) and (item := singled_out(form, span)):
             return Span([item], exact=True)
         return Span(span)
-    span = _past_restatement(then_next(top, sentences), sentences, form)
+    span = _past_restatement(then_next(top, sentences, lists=form.kind in LIST_AFTER_ANSWER_KINDS), sentences, form)
     return Span(with_previous(span, sentences, strict=True) if READ_WITH_ANTECEDENT else span)
 
 

@@ -70,6 +70,8 @@ _DEFINITION = re.compile(
     r"(?:\s*,?\s*(?:as\s+the\s+plan\s+describes\s+it|volgens\s+het\s+plan|in\s+het\s+plan|in\s+the\s+plan))?\s*[?.!]*\s*$",
     re.I,
 )
+# a term that ends in a preposition is a question about what it is aimed at, based on, used for
+_STRANDED = re.compile(r"\b(?:at|on|for|to|with|about|from|of|by|into|op|aan|voor|mee|naar|over|van|bij)\W*$", re.I)
 _REASON = re.compile(r"^\s*(?:waarom|why|om\s+welke\s+reden|for\s+what\s+reason|what\s+is\s+the\s+reason)\b", re.I)
 _AMOUNT = re.compile(
     r"\b(?:hoeveel|hoe\s+(?:groot|hoog|lang|vaak)|welk\s+bedrag|how\s+(?:many|much|long|often|big|large)|"
@@ -205,7 +207,8 @@ def analyse(question: str) -> QuestionForm:
         return QuestionForm("amount", lang, words=content)
     if _HOW.match(q):
         return QuestionForm("how", lang, words=content)
-    if (m := _DEFINITION.match(q)) and not count:  # "What are the four X" asks for a list
+    # "What are the four X" asks for a list; "What is X aimed at?" for what X is aimed at
+    if (m := _DEFINITION.match(q)) and not count and not _STRANDED.search(_term(m) or ""):
         return QuestionForm("definition", lang, None, _term(m))
     if _DATE.search(q):
         return QuestionForm("date", lang)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from assistant.answering.cognates import english_roots, roots_in
 from assistant.answering.evidence import ScoredSentence
 from assistant.answering.markers import ENUMERATION as _ENUMERATION
-from ingest.dutch import fold, words
+from ingest.dutch import FUNCTION_WORDS, fold, words
 
 # how far below the best sentence a sentence of the asked kind may score and still be chosen
 KIND_MARGIN = 0.06
@@ -119,19 +119,37 @@ def next_in_passage(chosen: ScoredSentence, sentences: Sequence[ScoredSentence])
 
 
 def then_next(
-    chosen: ScoredSentence, sentences: Sequence[ScoredSentence], always: bool = False, enumeration: bool = False
+    chosen: ScoredSentence,
+    sentences: Sequence[ScoredSentence],
+    always: bool = False,
+    enumeration: bool = False,
+    lists: bool = True,
 ) -> list[ScoredSentence]:
     """The chosen sentence and, when it continues the thought (or, with `enumeration`, when it
-    enumerates what the chosen one announces), the next one of its passage."""
+    enumerates what the chosen one announces), the next one of its passage; a next sentence that
+    opens a list comes with the list, or, without `lists`, only when the chosen sentence announces
+    it (a list of other things after the sentence that answers pads it)."""
     group = dedupe(by_passage(sentences)[chosen.passage_index])
     idx = next((i for i, s in enumerate(group) if s.text == chosen.text), None)
     if idx is None or idx + 1 >= len(group):
         return [chosen]
     nxt = group[idx + 1]
+    if is_intro(nxt) and not (lists or enumeration or announces(chosen.text, nxt.text)):
+        return [chosen]
     close = nxt.score >= chosen.score - FOLLOW_MARGIN
     if always or close or _CONTINUES.match(nxt.text) or (enumeration and _ENUMERATION.search(nxt.text)):
         return [chosen, *(with_list(nxt, sentences) if is_intro(nxt) else [nxt])]
     return [chosen]
+
+
+def announces(sentence: str, intro: str) -> bool:
+    """The sentence names what the list intro after it lists ("... vier impactportfolio's." /
+    "Deze impactportfolio's zijn:"): they share a content word."""
+
+    def content(text: str) -> set[str]:
+        return {fold(w)[:6] for w in words(text) if len(w) > 3 and w not in FUNCTION_WORDS}
+
+    return bool(content(sentence) & content(intro))
 
 
 # a sentence whose subject is the one before's ("Daar raakt de opgave ...", "Beide programma's ...",

@@ -52,6 +52,20 @@ def test_a_sentence_that_announces_a_list_brings_the_list():
     assert texts(span) == [x.text for x in LIST[:6]]
 
 
+def test_a_list_of_other_things_after_the_answer_sentence_is_left_out():
+    sentences = [
+        s("De ondersteuning van ondernemers is gericht op het aanjagen van innovatie.", 0.90, 0, 0),
+        s("In de komende jaren werken we aan:", 0.895, 0, 1),
+        s("- Kennis en technologie transfer;", 0.84, 0, 2),
+        s("- Directe ondersteuning van ondernemers.", 0.83, 0, 3),
+    ]
+    assert texts(compose_span(analyse("Waar is de ondersteuning van ondernemers op gericht?"), sentences)) == [
+        sentences[0].text
+    ]
+    # asked how, the list after the sentence is how it is done
+    assert len(texts(compose_span(analyse("Hoe ondersteunt de Board ondernemers?"), sentences))) == 4
+
+
 def test_a_date_question_prefers_the_sentence_with_a_date():
     sentences = [
         s("Het plan gaat over de toekomst van Twente.", 0.90),

@@ -29,6 +29,8 @@ from assistant.answering.question import analyse
         ("Wat verstaat de Board onder brede welvaart?", "definition"),
         ("What does the plan mean by nearshoring?", "definition"),
         ("Wat is een impactportfolio?", "definition"),
+        ("What is the support for entrepreneurs aimed at?", "fact"),
+        ("What is the Twente Index used for?", "fact"),
         ("What are the four impact portfolios that Twente is focusing on?", "list"),
         ("Wat zijn de drie doelen die het plan noemt?", "list"),
         ("Waarom is samenwerking nodig?", "reason"),
