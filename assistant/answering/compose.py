@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from assistant.answering.evidence import ScoredSentence
 from assistant.answering.lists import joined_in, list_span, singled_out, with_second_part
-from assistant.answering.markers import has_number, has_reason, has_time, names_in
+from assistant.answering.markers import enumerated_names, has_number, has_reason, has_time, names_in
 from assistant.answering.question import QuestionForm
 from assistant.answering.ranking import restates
 from assistant.answering.span import (
@@ -53,6 +53,8 @@ READ_WITH_ANTECEDENT = True
 # the questions whose answer sentence brings a list that opens right after it ("... Dat doen we
 # met:"); for a fact or yes/no question that list is about something else and pads the answer
 LIST_AFTER_ANSWER_KINDS: Collection[str] = ("how",)
+# asked how many, a sentence that names them ("A en B") answers with their count first
+COUNT_ENUMERATED = True
 # a definition reads on from the sentence naming the term until this many words (at most this
 # many sentences)
 DEFINITION_WORDS = 25
@@ -138,6 +140,23 @@ def _explained(chosen: ScoredSentence, sentences: Sequence[ScoredSentence]) -> l
     return span
 
 
+def _counted(form: QuestionForm, ranked: Sequence[ScoredSentence]) -> dict[str, int]:
+    """Asked how many, the sentences that name what is counted without a number: how many names
+    each enumerates ("De investeringsprogramma's Regio Deal Twente en de Agenda voor Twente";
+    quoted names, or capitalised ones in a sentence naming the counted noun)."""
+    if not (COUNT_ENUMERATED and form.kind == "amount" and form.noun):
+        return {}
+    noun = form.noun
+    out = {}
+    for s in ranked:
+        if has_number(s.text) or is_item(s):
+            continue
+        names = enumerated_names(s.text, quoted_only=not mentions(s.text, noun))
+        if len(names) >= 2:
+            out[s.text] = len(names)
+    return out
+
+
 def _number_in_intro(chosen: ScoredSentence) -> bool:
     """An intro that holds the number ("... bestaan uit 4 centrale actielijnen:") answers "hoeveel"
     without its list."""
@@ -204,7 +223,11 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
 
     finders = {"date": has_time, "amount": has_number, "reason": has_reason}
     if form.kind in finders:
-        chosen = best_of([s for s in ranked if finders[form.kind](s.text)], top, KIND_MARGIN)
+        stating = [s for s in ranked if finders[form.kind](s.text) and s.score >= top.score - KIND_MARGIN]
+        counted = {} if stating else _counted(form, ranked)  # a number stated goes first
+        chosen = best_of([s for s in ranked if finders[form.kind](s.text) or s.text in counted], top, KIND_MARGIN)
+        if chosen.text in counted:  # "Hoeveel X?" "De X A en B ...": two, and which
+            return Span([chosen], count=counted[chosen.text])
         if form.kind == "amount" and _number_in_intro(chosen):
             return Span([chosen])
         return Span(_past_restatement(with_list(chosen, sentences), sentences, form))

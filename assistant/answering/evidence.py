@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answering.cognates import english_roots, roots_in
-from assistant.answering.markers import has_number, has_time
+from assistant.answering.markers import enumerated_names, has_number, has_time
 from assistant.answering.not_found_rules import NOT_FOUND_RULES
 from assistant.answering.question import analyse
 from assistant.answering.ranking import LEARNED_WEIGHTS, Candidate, features, ranked_score
@@ -31,6 +31,8 @@ _ASKS_AMOUNT = re.compile(
     r"euros?|miljoen|million|billion)\b",
     re.I,
 )
+
+_ASKS_COUNT = re.compile(r"\b(?:hoeveel|how\s+many)\b", re.I)
 
 
 @dataclass
@@ -405,7 +407,9 @@ def judge(
         unknown = unknown if top.dense < ENGLISH_NAME_MIN_SIMILARITY else []
     if unknown:
         return Evidence(False, score, f"names what the documents never mention: {', '.join(unknown)}")
-    if "amount" in rules and _ASKS_AMOUNT.search(question) and not has_number(text):
+    # "how many X" is answered by a sentence that names them, too ("A en B": two)
+    counts = _ASKS_COUNT.search(question) and any(len(enumerated_names(s.text)) >= 2 for s in best)
+    if "amount" in rules and _ASKS_AMOUNT.search(question) and not has_number(text) and not counts:
         return Evidence(False, score, "asks for an amount; the best passages give none")
     if "percentage" in rules and _ASKS_PERCENT.search(question) and not _HAS_PERCENT.search(text):
         return Evidence(False, score, "asks for a percentage; the best passages give none")

@@ -15,6 +15,17 @@ from assistant.answering.text import MARKER, clean_output
 from assistant.retrieval import Retrieval
 from assistant.schema import Answer
 
+_COUNT_WORDS = {
+    "nl": ("nul", "één", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen", "tien"),
+    "en": ("none", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+}
+
+
+def count_word(n: int, lang: str) -> str:
+    """'Twee', 'Two'; digits past ten."""
+    words = _COUNT_WORDS.get(lang, _COUNT_WORDS["nl"])
+    return words[n].capitalize() if 0 <= n < len(words) else str(n)
+
 
 def select_sentences(sentences: list[ScoredSentence], limit: int, margin: float = 0.035) -> list[ScoredSentence]:
     """Best sentences within `margin` of the best; a list comes whole with its intro; read in
@@ -145,6 +156,10 @@ def compose_extractive(
             prose.append(f"{text} [{n}]")
     if prose:
         lines.append(" ".join(prose))
+    if span.count and lines:  # asked how many: the count first, then the sentence naming them
+        lines[0] = (
+            f"{count_word(span.count, lang)}: {re.sub(r'^(De|Het|The) ', lambda m: m.group(1).lower() + ' ', lines[0])}"
+        )
     if lines and not lines[-1].startswith("- "):
         # an intro quoted without its list ("... bestaan uit 4 centrale actielijnen:") ends the answer
         lines[-1] = re.sub(r":(\s*(?:\[\d+\])?)$", r".\1", lines[-1])

@@ -60,3 +60,34 @@ def has_reason(text: str) -> bool:
 def names_in(text: str) -> int:
     """How many names (capitalised words not opening a sentence) a text holds."""
     return len(NAME.findall(text))
+
+
+# names enumerated in a sentence: "'Techniek als motor' en 'Circulaire economie'", or capitalised
+# names joined by commas and en/and ("Regio Deal Twente en de Agenda voor Twente")
+_QUOTED = r"['‘“][^'‘’“”]{2,60}['’”]"
+_CAPITALISED = r"[A-ZÀ-Þ][\w’&-]*(?:'s)?(?:\s+(?:(?:voor|van|de|der|in|op|&)\s+)?[A-ZÀ-Þ][\w’&-]*)*"
+_ARTICLE = r"(?:(?:de|het|the)\s+)?"
+
+
+def _enumeration_of(item: str) -> re.Pattern:
+    one = _ARTICLE + item
+    return re.compile(rf"(?<!\w){one}(?:\s*,\s*{one})*\s*,?\s+(?:en|and)\s+{one}")
+
+
+_QUOTED_ENUMERATION = _enumeration_of(_QUOTED)
+_NAMED_ENUMERATION = _enumeration_of(_CAPITALISED)
+
+
+def enumerated_names(text: str, quoted_only: bool = False) -> list[str]:
+    """The names a sentence enumerates ("A, B en C", quoted or capitalised), when it has one such
+    enumeration; [] otherwise (two of them: which one a count is of is not clear). A sentence's
+    opening word is no name."""
+    for pattern in (_QUOTED_ENUMERATION,) if quoted_only else (_QUOTED_ENUMERATION, _NAMED_ENUMERATION):
+        found = [m for m in pattern.finditer(text) if m.start() > 0 or pattern is _QUOTED_ENUMERATION]
+        if len(found) == 1:
+            return [
+                p.strip(" '‘’“”") for p in re.split(r"\s*,\s*(?:en\s+|and\s+)?|\s+(?:en|and)\s+", found[0].group(0))
+            ]
+        if found:
+            return []
+    return []

@@ -78,6 +78,10 @@ _AMOUNT = re.compile(
     r"what\s+(?:amount|number|share|percentage))\b",
     re.I,
 )
+# "hoeveel investeringsprogramma's", "how many of the action lines": what is counted
+_HOW_MANY = re.compile(
+    r"\b(?:hoeveel|how\s+many)\s+(?:(?:of\s+)?(?:the|its|their)\s+)?(?P<noun>[\w'’-]+(?:\s+[\w'’-]+)?)", re.I
+)
 _DATE = re.compile(
     r"\b(?:wanneer|in\s+welk\s+jaar|welk\s+jaar|welke\s+(?:datum|periode)|over\s+welke\s+jaren|sinds\s+wanneer|"
     r"tot\s+wanneer|vanaf\s+wanneer|when|what\s+(?:year|date|period)|which\s+(?:year|period)|since\s+when|until\s+when|by\s+when)\b",
@@ -150,7 +154,9 @@ class QuestionForm:
     count: int | None = None  # "Welke vier ..." -> 4
     term: str | None = None  # what a definition or an overview is about
     parts: int = 1  # "... voor innovatie, en welke voor talent?" asks two things
-    noun: str | None = None  # what a list asks for: "Welke regionale actoren ..." -> "actoren"
+    # what a list asks for ("Welke regionale actoren ..." -> "actoren"), or what is counted
+    # ("Hoeveel investeringsprogramma's ..." -> "investeringsprogramma's")
+    noun: str | None = None
     words: tuple[str, ...] = ()  # the question's content words, folded, in order (to match list items)
     focus: str | None = None  # "Digitalisering: wat houdt dat in?" -> "Digitalisering" (also a resolved follow-up)
 
@@ -204,7 +210,10 @@ def analyse(question: str) -> QuestionForm:
     if _REASON.match(q):
         return QuestionForm("reason", lang, words=content)
     if _AMOUNT.search(q):
-        return QuestionForm("amount", lang, words=content)
+        counted = _HOW_MANY.search(q)
+        # Dutch compounds the counted noun ("investeringsprogramma's"); English takes two words
+        noun = counted and " ".join(counted.group("noun").split()[: 2 if lang == "en" else 1])
+        return QuestionForm("amount", lang, noun=noun or None, words=content)
     if _HOW.match(q):
         return QuestionForm("how", lang, words=content)
     # "What are the four X" asks for a list; "What is X aimed at?" for what X is aimed at

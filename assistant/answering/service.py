@@ -176,10 +176,10 @@ class AnswerService:
             span = self._both_parts(
                 standalone, retrieval, quoted_span(sentences, self.settings.max_answer_sentences, form)
             )
-            # an exact span (a member line, an item headed by what was asked) and a list given by
-            # its items' names are translated rather than rewritten: the model garbles names and
-            # roles when it copies them, and rewrites a list of names into paragraphs
-            if lang == "en" and (self.settings.english_answers == "translate" or span.exact or span.heads):
+            # an exact span (a member line, an item headed by what was asked), a list given by its
+            # items' names and a count of names are translated rather than rewritten: the model
+            # garbles names and roles when it copies them, and rewrites a list of names into prose
+            if lang == "en" and (self.settings.english_answers == "translate" or span.given_as_is):
                 yield from self._translated(
                     question, standalone, retrieval, sentences, span, backend, generator, timings, started
                 )

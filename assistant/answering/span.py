@@ -44,6 +44,13 @@ class Span:
     # a list whose items are each "<name>: <explanation>", asked for as a list: each item is given
     # by its name (the explanation stays in the cited passage)
     heads: bool = False
+    # asked how many, answered by a sentence that names them without a number: how many it names
+    count: int | None = None
+
+    @property
+    def given_as_is(self) -> bool:
+        """Names, items or a count that a writer is not to rephrase (only to translate)."""
+        return self.exact or self.heads or bool(self.count)
 
 
 # "- Techniek als motor: versterken van de technische kracht ...": the item's name before the colon

@@ -9,7 +9,7 @@ import pytest
 
 from assistant.answering.evidence import _ASKS_COMPLETION_TIME, membership_found, role_holder_found
 from assistant.answering.followup import condense, enumeration, is_follow_up
-from assistant.answering.markers import has_number
+from assistant.answering.markers import enumerated_names, has_number
 from assistant.answering.text import clean_output
 from assistant.schema import ChatMessage
 
@@ -54,6 +54,21 @@ def test_clean_output_strips_html():
 def test_amount_questions_accept_dutch_number_words(text, expected):
     """An amount question needs a number in its evidence; Dutch writes numbers as one word."""
     assert has_number(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("De programma's Regio Deal Twente en de Agenda voor Twente vormen de basis.", 2),
+        ("De portfolio's sturen de actielijnen 'Techniek als motor' en 'Circulaire economie & duurzaamheid'.", 2),
+        ("Het plan noemt Enschede, Hengelo en Almelo.", 3),
+        ("Wim Boomkamp en Onno van Veldhuizen zitten in de board.", 0),  # the opening word is no name
+        ("We werken samen met Duitsland en andere internationale partners.", 0),
+        ("Hier werken Saxion en de UT met Novel-T en Kennispunt.", 0),  # two enumerations: which is counted?
+    ],
+)
+def test_names_enumerated_in_a_sentence(text, names):
+    assert len(enumerated_names(text)) == names
 
 
 MEMBERS = [

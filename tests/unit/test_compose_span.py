@@ -166,6 +166,27 @@ def test_an_amount_question_gets_the_intro_with_the_number_not_the_list():
     assert texts(span) == [sentences[0].text]
 
 
+def test_asked_how_many_a_sentence_naming_them_gives_their_count():
+    sentences = [
+        s("De programma's Regio Deal Twente en de Agenda voor Twente vormen de basis.", 0.92, 0, 0),
+        s("Twente ontwikkelt zich verder.", 0.91, 0, 1),
+    ]
+    span = compose_span(analyse("Hoeveel programma's vormen de basis?"), sentences)
+    assert texts(span) == [sentences[0].text] and span.count == 2 and span.given_as_is
+    # a number stated close by goes first: the names are then not counted
+    stated = [*sentences, s("Beide programma's worden benut.", 0.90, 0, 2)]
+    span = compose_span(analyse("Hoeveel programma's vormen de basis?"), stated)
+    assert texts(span) == ["Beide programma's worden benut."] and span.count is None
+    # not asked how many: no count
+    assert compose_span(analyse("Wat vormt de basis?"), sentences).count is None
+
+
+def test_capitalised_names_are_counted_only_in_a_sentence_naming_what_is_counted():
+    sentences = [s("Het plan noemt Enschede, Hengelo en Almelo als steden.", 0.92, 0, 0)]
+    assert compose_span(analyse("Hoeveel steden noemt het plan?"), sentences).count == 3
+    assert compose_span(analyse("Hoeveel bedrijven noemt het plan?"), sentences).count is None
+
+
 def test_a_list_item_headed_by_the_term_defines_it():
     sentences = [
         s("De portfolio's sturen de actielijnen 'Techniek als motor' en 'Circulaire economie & duurzaamheid'.", 0.95),
