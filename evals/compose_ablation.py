@@ -52,6 +52,7 @@ RULES: dict[str, tuple[str, Callable | re.Pattern | bool | dict | tuple]] = {
     "an English noun found by its Dutch cognates": ("names_cognates", lambda sentence, term: False),
     "list: named items given by their names": ("LIST_HEADS_ONLY", False),
     "fact: no list that opens after the answer": ("LIST_AFTER_ANSWER_KINDS", ("how", "fact", "yes_no")),
+    "amount: names counted ('A en B': twee)": ("COUNT_ENUMERATED", False),
     "list: an elliptic compound pair (textiel- en staalindustrie)": (
         "_PAIR",
         re.compile(r"\b\w{3,}\s+(?:en|and)\s+\w{3,}\b"),
