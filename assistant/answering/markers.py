@@ -75,13 +75,16 @@ def _enumeration_of(item: str) -> re.Pattern:
 
 
 _QUOTED_ENUMERATION = _enumeration_of(_QUOTED)
+ENUMERATION_MAX_CHARS = 600
 _NAMED_ENUMERATION = _enumeration_of(_CAPITALISED)
 
 
 def enumerated_names(text: str, quoted_only: bool = False) -> list[str]:
     """The names a sentence enumerates ("A, B en C", quoted or capitalised), when it has one such
     enumeration; [] otherwise (two of them: which one a count is of is not clear). A sentence's
-    opening word is no name."""
+    opening word is no name. Only a sentence's first ENUMERATION_MAX_CHARS are read (the patterns
+    backtrack over a long run of capitalised words)."""
+    text = text[:ENUMERATION_MAX_CHARS]
     for pattern in (_QUOTED_ENUMERATION,) if quoted_only else (_QUOTED_ENUMERATION, _NAMED_ENUMERATION):
         found = [m for m in pattern.finditer(text) if m.start() > 0 or pattern is _QUOTED_ENUMERATION]
         if len(found) == 1:

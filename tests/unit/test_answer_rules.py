@@ -71,6 +71,12 @@ def test_names_enumerated_in_a_sentence(text, names):
     assert len(enumerated_names(text)) == names
 
 
+def test_only_the_opening_of_a_very_long_sentence_is_read_for_names():
+    tail = "Almelo, Hengelo en Enschede."
+    assert len(enumerated_names("Het plan noemt de steden " + tail)) == 3
+    assert enumerated_names("Het plan noemt " + "de stad Twente, " * 60 + "en de steden " + tail) == []
+
+
 MEMBERS = [
     "Wim Boomkamp, voorzitter Twente Board",
     "Onno van Veldhuizen, burgemeester Enschede en voorzitter Regio Twente",
