@@ -91,6 +91,12 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
+def content_roots(text: str, prefix: int, min_length: int) -> set[str]:
+    """The first `prefix` letters of a text's content words (no function words, none shorter than
+    `min_length`): roots that match across Dutch endings and compounds' heads."""
+    return {w[:prefix] for w in words(text) if len(w) >= min_length and w not in FUNCTION_WORDS}
+
+
 def words(text: str) -> list[str]:
     """Word forms: hyphenated words are split, the plural/possessive 's dropped (portfolio's)."""
     out: list[str] = []

@@ -146,12 +146,11 @@ def _counted(form: QuestionForm, ranked: Sequence[ScoredSentence]) -> dict[str, 
     quoted names, or capitalised ones in a sentence naming the counted noun)."""
     if not (COUNT_ENUMERATED and form.kind == "amount" and form.noun):
         return {}
-    noun = form.noun
     out = {}
     for s in ranked:
         if has_number(s.text) or is_item(s):
             continue
-        names = enumerated_names(s.text, quoted_only=not mentions(s.text, noun))
+        names = enumerated_names(s.text, quoted_only=not mentions(s.text, form.noun))
         if len(names) >= 2:
             out[s.text] = len(names)
     return out
@@ -223,9 +222,11 @@ def compose_span(form: QuestionForm, sentences: Sequence[ScoredSentence]) -> Spa
 
     finders = {"date": has_time, "amount": has_number, "reason": has_reason}
     if form.kind in finders:
-        stating = [s for s in ranked if finders[form.kind](s.text) and s.score >= top.score - KIND_MARGIN]
-        counted = {} if stating else _counted(form, ranked)  # a number stated goes first
-        chosen = best_of([s for s in ranked if finders[form.kind](s.text) or s.text in counted], top, KIND_MARGIN)
+        stating = [s for s in ranked if finders[form.kind](s.text)]
+        # a number stated within the margin goes first; else the names a sentence counts
+        close = any(s.score >= top.score - KIND_MARGIN for s in stating)
+        counted = {} if close else _counted(form, ranked)
+        chosen = best_of(stating + [s for s in ranked if s.text in counted], top, KIND_MARGIN)
         if chosen.text in counted:  # "Hoeveel X?" "De X A en B ...": two, and which
             return Span([chosen], count=counted[chosen.text])
         if form.kind == "amount" and _number_in_intro(chosen):

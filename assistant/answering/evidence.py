@@ -15,7 +15,7 @@ import numpy as np
 from assistant.answering.cognates import english_roots, roots_in
 from assistant.answering.markers import enumerated_names, has_number, has_time
 from assistant.answering.not_found_rules import NOT_FOUND_RULES
-from assistant.answering.question import analyse
+from assistant.answering.question import HOW_MANY, analyse
 from assistant.answering.ranking import LEARNED_WEIGHTS, Candidate, features, ranked_score
 from assistant.retrieval import Retrieval
 from assistant.settings import Settings
@@ -31,8 +31,6 @@ _ASKS_AMOUNT = re.compile(
     r"euros?|miljoen|million|billion)\b",
     re.I,
 )
-
-_ASKS_COUNT = re.compile(r"\b(?:hoeveel|how\s+many)\b", re.I)
 
 
 @dataclass
@@ -408,7 +406,7 @@ def judge(
     if unknown:
         return Evidence(False, score, f"names what the documents never mention: {', '.join(unknown)}")
     # "how many X" is answered by a sentence that names them, too ("A en B": two)
-    counts = _ASKS_COUNT.search(question) and any(len(enumerated_names(s.text)) >= 2 for s in best)
+    counts = HOW_MANY.search(question) and any(len(enumerated_names(s.text)) >= 2 for s in best)
     if "amount" in rules and _ASKS_AMOUNT.search(question) and not has_number(text) and not counts:
         return Evidence(False, score, "asks for an amount; the best passages give none")
     if "percentage" in rules and _ASKS_PERCENT.search(question) and not _HAS_PERCENT.search(text):

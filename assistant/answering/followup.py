@@ -12,7 +12,7 @@ import re
 from typing import Protocol, TypeVar
 
 from assistant.schema import ChatMessage
-from ingest.dutch import FUNCTION_WORDS, fold, words
+from ingest.dutch import content_roots
 from ingest.language import detect_language
 
 ORDINALS = {
@@ -140,12 +140,11 @@ def _top_level(text: str, pattern: re.Pattern, maxsplit: int = 0) -> list[str]:
 
 
 def prose_items(body: str) -> list[str]:
-    """'A, B (b1, b2), C en D' -> A, B (b1, b2), C, D: commas (or semicolons, when there are two or more)
-    outside brackets part the items and
-    only the last comma's part is split at its conjunction ("A and B" without commas too), so an
-    item that holds "en" ("talent en kenniswerkers") stays whole. A part too long to be an item
-    makes the sentence no list (a silently dropped item would shift "the third one")."""
-    # items with commas inside are parted by ";" (two or more: a single one ends a clause)
+    """'A, B (b1, b2), C en D' -> A, B (b1, b2), C, D. Commas outside brackets part the items
+    (semicolons, when there are two or more: a single one ends a clause) and only the last part is
+    split at its conjunction ("A and B" without commas too), so an item that holds "en" ("talent
+    en kenniswerkers") stays whole. A part too long to be an item makes the sentence no list (a
+    silently dropped item would shift "the third one")."""
     separator = re.compile(r";\s*" if body.count(";") >= 2 else r",\s*")
     parts = [p.strip(" .;") for p in _top_level(body.strip(), separator)]
     last = re.sub(r"^(?:en|and|of|or)\s+", "", parts[-1], flags=re.I)
@@ -230,7 +229,7 @@ def besides_previous(sentences: list[S], question: str, history: list[ChatMessag
 
 
 def _content(text: str) -> set[str]:
-    return {fold(w)[:7] for w in words(text) if len(w) > 2 and w not in FUNCTION_WORDS}
+    return content_roots(text, 7, 3)
 
 
 def said_before(sentence: str, answer: str) -> bool:

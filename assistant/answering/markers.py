@@ -75,8 +75,8 @@ def _enumeration_of(item: str) -> re.Pattern:
 
 
 _QUOTED_ENUMERATION = _enumeration_of(_QUOTED)
-ENUMERATION_MAX_CHARS = 600
 _NAMED_ENUMERATION = _enumeration_of(_CAPITALISED)
+ENUMERATION_MAX_CHARS = 600
 
 
 def enumerated_names(text: str, quoted_only: bool = False) -> list[str]:

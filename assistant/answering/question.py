@@ -79,7 +79,7 @@ _AMOUNT = re.compile(
     re.I,
 )
 # "hoeveel investeringsprogramma's", "how many of the action lines": what is counted
-_HOW_MANY = re.compile(
+HOW_MANY = re.compile(
     r"\b(?:hoeveel|how\s+many)\s+(?:(?:of\s+)?(?:the|its|their)\s+)?(?P<noun>[\w'’-]+(?:\s+[\w'’-]+)?)", re.I
 )
 _DATE = re.compile(
@@ -210,7 +210,7 @@ def analyse(question: str) -> QuestionForm:
     if _REASON.match(q):
         return QuestionForm("reason", lang, words=content)
     if _AMOUNT.search(q):
-        counted = _HOW_MANY.search(q)
+        counted = HOW_MANY.search(q)
         # Dutch compounds the counted noun ("investeringsprogramma's"); English takes two words
         noun = counted and " ".join(counted.group("noun").split()[: 2 if lang == "en" else 1])
         return QuestionForm("amount", lang, noun=noun or None, words=content)

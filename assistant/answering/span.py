@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from assistant.answering.cognates import english_roots, roots_in
 from assistant.answering.evidence import ScoredSentence
 from assistant.answering.markers import ENUMERATION as _ENUMERATION
-from ingest.dutch import FUNCTION_WORDS, fold, words
+from ingest.dutch import content_roots, fold, words
 
 # how far below the best sentence a sentence of the asked kind may score and still be chosen
 KIND_MARGIN = 0.06
@@ -152,11 +152,7 @@ def then_next(
 def announces(sentence: str, intro: str) -> bool:
     """The sentence names what the list intro after it lists ("... vier impactportfolio's." /
     "Deze impactportfolio's zijn:"): they share a content word."""
-
-    def content(text: str) -> set[str]:
-        return {fold(w)[:6] for w in words(text) if len(w) > 3 and w not in FUNCTION_WORDS}
-
-    return bool(content(sentence) & content(intro))
+    return bool(content_roots(sentence, 6, 4) & content_roots(intro, 6, 4))
 
 
 # a sentence whose subject is the one before's ("Daar raakt de opgave ...", "Beide programma's ...",
