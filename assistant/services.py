@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.answering.evidence import SentenceBank
+from assistant.answering.sentence_bank import SentenceBank
 from assistant.answering.service import AnswerService
 from assistant.llm.base import Generator
 from assistant.llm.registry import make_generator
@@ -51,7 +51,7 @@ class Services:
     def bank(self) -> SentenceBank:
         with self._lock:
             if self._bank is None:
-                self._bank = SentenceBank(self.embedder)
+                self._bank = SentenceBank(self.embedder, titled=self.settings.sentence_section_weight > 0)
             return self._bank
 
     def retriever(self) -> Retriever:

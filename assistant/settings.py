@@ -69,6 +69,9 @@ class Settings(BaseSettings, IngestConfig):
     # ... and for an English question, this x the share of its words' roots a Dutch sentence
     # shares (technology / technologie); 0: the Dutch terms with sentence_lexical_weight
     sentence_cognate_weight: float = 0.2
+    # ... plus this x what its cosine gains when the sentence is read behind its section label
+    # ("§6.1 Focus op impactportfolio's: ..."; evals/sentence_signals.py); 0: off
+    sentence_section_weight: float = 0.5
     # "plain": sentences ranked by the cosine + lexical score above; "learned": by the linear ranker
     # fitted on dev (answering/ranking.py; not the default: it did worse on test, evals/CHOICES.md)
     sentence_ranker: Literal["learned", "plain"] = "plain"

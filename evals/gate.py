@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assistant.answering.evidence import SentenceBank
+from assistant.answering.sentence_bank import SentenceBank
 from assistant.settings import Settings
 from evals import datasets
 from evals.harness import Run, evaluate_system

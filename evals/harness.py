@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from assistant.answering.evidence import SentenceBank
+from assistant.answering.sentence_bank import SentenceBank
 from assistant.llm.registry import make_generator
 from assistant.retrieval import Mode
 from assistant.settings import Settings

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering.evidence import SentenceBank
 from assistant.answering.not_found_rules import NOT_FOUND_RULES
+from assistant.answering.sentence_bank import SentenceBank
 from assistant.llm.base import GeneratorError
 from assistant.schema import Answer
 from assistant.settings import Settings

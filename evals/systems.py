@@ -10,8 +10,9 @@ from typing import Literal
 
 import numpy as np
 
-from assistant.answering.evidence import SentenceBank, judge, scored_for
+from assistant.answering.evidence import judge, scored_for
 from assistant.answering.followup import condense, is_follow_up
+from assistant.answering.sentence_bank import SentenceBank
 from assistant.answering.service import AnswerService
 from assistant.retrieval import Mode, Retrieval, Retriever
 from assistant.schema import Answer

@@ -7,7 +7,8 @@ import re
 
 import numpy as np
 
-from assistant.answering.evidence import SentenceBank, tokens_overlap
+from assistant.answering.evidence import tokens_overlap
+from assistant.answering.sentence_bank import SentenceBank
 from assistant.answering.text import MARKER, clean_output
 from assistant.retrieval import Passage
 from assistant.schema import Citation

@@ -5,7 +5,6 @@ whether the documents answer it at all (decided here, in code, not by a language
 from __future__ import annotations
 
 import re
-import threading
 import weakref
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -17,12 +16,11 @@ from assistant.answering.markers import enumerated_names, has_number, has_time
 from assistant.answering.not_found_rules import NOT_FOUND_RULES
 from assistant.answering.question import HOW_MANY, analyse
 from assistant.answering.ranking import LEARNED_WEIGHTS, Candidate, features, ranked_score
+from assistant.answering.sentence_bank import SentenceBank, section_label_of
 from assistant.retrieval import Retrieval
 from assistant.settings import Settings
 from ingest.dutch import FUNCTION_WORDS, STOPWORDS, Analyzer, words
-from ingest.embedding import Embedder
 from ingest.language import detect_language
-from ingest.sentences import split_sentences
 
 # questions that ask for an amount: only answerable when a passage sentence carries a number
 _ASKS_AMOUNT = re.compile(
@@ -55,38 +53,6 @@ class ScoredSentence:
         return self.score if self.judged is None else self.judged
 
 
-class SentenceBank:
-    """Sentences of each chunk and their embeddings, computed on first use and kept in memory.
-
-    Embedding sentences at ingest would double its cost for every chunk; here only chunks that
-    are actually retrieved pay, once (the service warms the bank in the background at start).
-    """
-
-    def __init__(self, embedder: Embedder):
-        self.embedder = embedder
-        self._cache: dict[str, tuple[list[str], np.ndarray]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, chunk_id: str, text: str) -> tuple[list[str], np.ndarray]:
-        hit = self._cache.get(chunk_id)
-        if hit is not None:
-            return hit
-        sentences = [s for s in split_sentences(text) if len(s.split()) >= 2] or [text]
-        vectors = self.embedder.embed_passages(sentences)
-        with self._lock:
-            self._cache[chunk_id] = (sentences, vectors)
-        return sentences, vectors
-
-    def warm(self, chunks, stop: threading.Event | None = None) -> None:
-        for c in chunks:
-            if stop is not None and stop.is_set():
-                return
-            self.get(c.chunk_id, c.text)
-
-    def __len__(self) -> int:
-        return len(self._cache)
-
-
 def content_terms(analyzer: Analyzer, text: str) -> set[str]:
     return set(analyzer.tokens(text))
 
@@ -101,6 +67,7 @@ def score_sentences(
     idf: bool = False,
     cognate_weight: float = 0.0,
     ranker: dict[str, float] | None = None,
+    section_weight: float = 0.0,
 ) -> list[ScoredSentence]:
     """Every sentence of the best passages, scored by its cosine with the question plus
     `lexical_weight` x the share of the question's terms it holds (with `idf`, each term weighted
@@ -109,28 +76,25 @@ def score_sentences(
     roots of its words that Dutch shares (cognates.py), weighted by that instead. With `ranker`
     (feature weights, ranking.py), each sentence also gets the ranker's features and its score
     in `learned`; `score` and `judged` stay as they are (the "not found" threshold and the list
-    rules were tuned on them)."""
+    rules were tuned on them). With `section_weight`, the score also gains that share of what the
+    sentence's cosine gains behind its section label (SentenceBank.titled_vectors); `judged` keeps
+    the score without it, so whether the documents answer is decided as before."""
     roots = english_roots(question) if cognate_weight and detect_language(question) == "en" else []
     q_terms = set(analyzer.tokens(question, join_pairs=True))
     qv = retrieval.query_vector
-    rows: list[tuple[str, int, int, float, set[str], str, str, str, set[str]]] = []
+    rows: list[tuple[str, int, int, float, set[str], str, str, str, set[str], float]] = []
     for pi, passage in enumerate(retrieval.passages[:max_passages]):
         position = 0
         for chunk in passage.chunks:
             sentences, vectors = bank.get(chunk.chunk_id, chunk.text)
             dense = vectors @ qv if qv is not None else np.zeros(len(sentences))
+            titled = bank.titled_vectors(chunk) @ qv if section_weight and qv is not None else dense
             key = f"{chunk.doc_id}#{chunk.section_number or ''}#{chunk.heading_path}"
-            label = " ".join(
-                x
-                for x in (
-                    f"§{chunk.section_number}" if chunk.section_number else "",
-                    chunk.section_title or chunk.doc_title,
-                )
-                if x
-            )
-            for s, d in zip(sentences, dense, strict=True):
+            label = section_label_of(chunk)
+            for s, d, t in zip(sentences, dense, titled, strict=True):
                 found = roots_in(roots, s) if roots else set()
-                rows.append((s, pi, position, float(d), content_terms(analyzer, s), key, label, chunk.kind, found))
+                terms = content_terms(analyzer, s)
+                rows.append((s, pi, position, float(d), terms, key, label, chunk.kind, found, float(t)))
                 position += 1
     dutch = _shares(q_terms, [r[4] for r in rows], idf)
     cognate = _shares(set(roots), [r[8] for r in rows], idf) if roots else None
@@ -143,10 +107,11 @@ def score_sentences(
         distinct = {" ".join(r[0].split()).lower(): i for i, r in reversed(list(enumerate(rows)))}
         closest = set(sorted(distinct.values(), key=lambda i: -rows[i][3])[:3])
     out: list[ScoredSentence] = []
-    for i, (s, pi, position, d, _, key, label, kind, _) in enumerate(rows):
+    for i, (s, pi, position, d, _, key, label, kind, _, t) in enumerate(rows):
         rank_bonus = 0.02 * (max_passages - pi) / max_passages
         judged = d + lexical_weight * dutch[i] + rank_bonus
         score = judged if cognate is None else d + cognate_weight * cognate[i] + rank_bonus
+        score += section_weight * (t - d)
         values: tuple[float, ...] = ()
         learned = None
         if ranker is not None:
@@ -168,8 +133,8 @@ def score_sentences(
             values = features(candidate, form)
             learned = ranked_score(values, ranker)
         lexical = dutch[i] if cognate is None else cognate[i]
-        # `judged` only where the score has the roots instead of the Dutch terms
-        kept = None if cognate is None else judged
+        # `judged` only where the score has the roots instead of the Dutch terms, or the label's gain
+        kept = None if cognate is None and not section_weight else judged
         out.append(ScoredSentence(s, pi, position, score, d, lexical, key, label, kind, kept, values, learned))
     return out
 
@@ -213,6 +178,7 @@ def scored_for(
         idf=settings.sentence_lexical_idf,
         cognate_weight=settings.sentence_cognate_weight,
         ranker=LEARNED_WEIGHTS if settings.sentence_ranker == "learned" else None,
+        section_weight=settings.sentence_section_weight,
     )
 
 

@@ -17,7 +17,8 @@ import numpy as np
 
 from assistant.answering.citations import citation_for
 from assistant.answering.documents import DocumentNames, terms
-from assistant.answering.evidence import ScoredSentence, SentenceBank
+from assistant.answering.evidence import ScoredSentence
+from assistant.answering.sentence_bank import SentenceBank
 from assistant.answering.span import Span
 from assistant.retrieval import Passage, Retrieval
 from assistant.schema import Answer

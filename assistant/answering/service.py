@@ -3,8 +3,7 @@
 validate -> condense follow-up -> retrieve -> sentence evidence -> "not found" decision (in code)
 -> compose (extractive) or generate (language model) -> check citations -> Answer.
 
-`stream()` yields events (sources, tokens, final) so the API and UI can show progress; `ask()`
-is the same flow, collected.
+`stream()` yields events (sources, tokens, final) for the API and UI to show; `ask()` collects them.
 """
 
 from __future__ import annotations
@@ -19,13 +18,14 @@ from assistant.answering.citations import check_citations, citation_for, quoted_
 from assistant.answering.compose import writer_evidence
 from assistant.answering.documents import NamesCache, name_documents
 from assistant.answering.events import Event, final_answer
-from assistant.answering.evidence import Evidence, ScoredSentence, SentenceBank, judge, scored_for
+from assistant.answering.evidence import Evidence, ScoredSentence, judge, scored_for
 from assistant.answering.extractive import compose_extractive, not_found_answer, quoted_span, with_second_question
 from assistant.answering.followup import besides_previous, condense, is_follow_up, ordinal_of
 from assistant.answering.prompts import answer_messages, condense_messages, evidence_messages
 from assistant.answering.question import analyse
 from assistant.answering.requests import check_question, check_scope, checked_history
 from assistant.answering.sections import Overview, whole_section
+from assistant.answering.sentence_bank import SentenceBank
 from assistant.answering.span import Span, shown
 from assistant.answering.text import MARKER
 from assistant.answering.translation import checked_translations, dutch_query, translation_messages

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.answering.citations import check_citations
-from assistant.answering.evidence import SentenceBank
+from assistant.answering.sentence_bank import SentenceBank
 from assistant.retrieval import Passage
 from ingest.model import Chunk
 

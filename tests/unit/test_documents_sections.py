@@ -7,8 +7,8 @@ import pytest
 from support.fakes import FakeEmbedder
 
 from assistant.answering.documents import DocumentNames, name_documents, terms
-from assistant.answering.evidence import SentenceBank
 from assistant.answering.sections import asks_whole, find_target, overview
+from assistant.answering.sentence_bank import SentenceBank
 from assistant.schema import Citation
 from ingest.dutch import Analyzer
 from ingest.model import Chunk

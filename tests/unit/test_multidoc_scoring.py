@@ -11,7 +11,7 @@ import pytest
 from support.config import make_settings
 from support.fakes import FakeEmbedder
 
-from assistant.answering.evidence import SentenceBank
+from assistant.answering.sentence_bank import SentenceBank
 from assistant.schema import Answer, Citation
 from evals import datasets
 from evals.datasets import EvalItem

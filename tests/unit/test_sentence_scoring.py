@@ -31,7 +31,8 @@ def test_english_roots_leave_out_function_words_and_short_words():
 def test_roots_rank_an_english_questions_sentences_but_the_judge_keeps_the_dutch_score():
     from support.fakes import FakeEmbedder
 
-    from assistant.answering.evidence import SentenceBank, score_sentences
+    from assistant.answering.evidence import score_sentences
+    from assistant.answering.sentence_bank import SentenceBank
     from assistant.retrieval import Passage, Retrieval
     from ingest.dutch import Analyzer
     from ingest.model import Chunk
@@ -47,3 +48,63 @@ def test_roots_rank_an_english_questions_sentences_but_the_judge_keeps_the_dutch
     assert rooted[0].lexical > 0 and rooted[0].score > plain[0].score  # "indust" in the compounds
     assert [r.judged for r in rooted] == [p.score for p in plain]
     assert all(p.judged is None for p in plain)
+
+
+def _two_sections(question: str):
+    from support.fakes import FakeEmbedder
+
+    from assistant.retrieval import Passage, Retrieval
+    from ingest.model import Chunk
+
+    text = "Daarvoor zetten we het volgende in."
+    lobby = Chunk("c1", "plan", "Plan", 0, text, "5.2", "Lobby", None, None, "Lobby", "body", 0, len(text))
+    weather = Chunk("c2", "plan", "Plan", 1, text, "5.3", "Het weer", None, None, "Het weer", "body", 0, len(text))
+    embedder = FakeEmbedder()
+    retrieval = Retrieval(question, [Passage(weather, 1.0), Passage(lobby, 1.0)], embedder.embed_query(question), {})
+    return embedder, retrieval
+
+
+def test_a_sentence_read_behind_its_section_label_ranks_by_what_the_section_is_about():
+    from assistant.answering.evidence import score_sentences
+    from assistant.answering.sentence_bank import SentenceBank
+    from ingest.dutch import Analyzer
+
+    embedder, retrieval = _two_sections("Wat zet de lobby in?")
+    plain = score_sentences(retrieval.query, retrieval, SentenceBank(embedder), Analyzer())
+    titled = score_sentences(retrieval.query, retrieval, SentenceBank(embedder), Analyzer(), section_weight=0.5)
+    # the same sentence twice: without labels only the passage rank tells them apart
+    assert max(plain, key=lambda s: s.score).section_label == "§5.3 Het weer"
+    assert max(titled, key=lambda s: s.score).section_label == "§5.2 Lobby"
+    # whether the documents answer is judged on the score without the label's gain
+    assert [t.judge_score for t in titled] == [p.score for p in plain]
+
+
+def test_the_bank_embeds_labelled_sentences_once_and_only_when_asked():
+    from assistant.answering.evidence import score_sentences
+    from assistant.answering.sentence_bank import SentenceBank
+    from ingest.dutch import Analyzer
+
+    embedder, retrieval = _two_sections("Wat zet de lobby in?")
+    bank = SentenceBank(embedder)
+    score_sentences(retrieval.query, retrieval, bank, Analyzer())
+    assert not any(t.startswith("§") for t in embedder.passages)
+    score_sentences(retrieval.query, retrieval, bank, Analyzer(), section_weight=0.5)
+    score_sentences(retrieval.query, retrieval, bank, Analyzer(), section_weight=0.5)
+    labelled = [t for t in embedder.passages if t.startswith("§")]
+    assert labelled == [
+        "§5.3 Het weer: Daarvoor zetten we het volgende in.",
+        "§5.2 Lobby: Daarvoor zetten we het volgende in.",
+    ]
+
+
+def test_a_titled_bank_warms_the_labelled_sentences_too():
+    from support.fakes import FakeEmbedder
+
+    from assistant.answering.sentence_bank import SentenceBank
+
+    embedder, retrieval = _two_sections("Wat zet de lobby in?")
+    plain_bank, titled_bank = SentenceBank(FakeEmbedder()), SentenceBank(embedder, titled=True)
+    plain_bank.warm([p.chunk for p in retrieval.passages])
+    titled_bank.warm([p.chunk for p in retrieval.passages])
+    assert sum(t.startswith("§") for t in embedder.passages) == 2
+    assert not any(t.startswith("§") for t in plain_bank.embedder.passages)
