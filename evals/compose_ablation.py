@@ -5,7 +5,8 @@ configuration (extractive answers) with every rule on, then with each one switch
 
 A rule is switched off by replacing its function in the composer's modules with the
 behaviour it has without the rule, for the length of one run. The sentence scoring's idf
-weighting is a setting (`sentence_lexical_idf`) and is switched through it.
+weighting and section labels are settings (`sentence_lexical_idf`, `sentence_section_weight`) and
+are switched through them.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ def measure(settings: Settings, subset: str) -> list[dict]:
     variants: list[tuple[str, str | None, Settings]] = [("all rules", None, base)]
     variants += [(f"without {rule}", rule, base) for rule in RULES]
     variants.append(("without idf term weights", None, base.model_copy(update={"sentence_lexical_idf": False})))
+    variants.append(("without section labels", None, base.model_copy(update={"sentence_section_weight": 0.0})))
     cache: dict = {}
     for label, rule, s in variants:
         system = run.pipeline(label, s, mode, expand, cache, warm=False)
